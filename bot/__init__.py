@@ -1,0 +1,1 @@
+"""Referral assistant: a Telegram bot and a small HTTP API for a lending platform's referral program."""

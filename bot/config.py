@@ -1,0 +1,135 @@
+"""Settings from the environment or `.env` (pydantic-settings).
+
+Kept free of any Telegram import so operator commands stay fast.
+"""
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+MAX_REFERRAL_LEVELS = 3  # deeper chains read as pyramid selling
+SUPPORTED_LOCALES = ("zh-CN", "en")
+FRAMEWORKS = ("aiogram",)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = Field(default="", description="Token from @BotFather")
+    database_url: str = "sqlite+aiosqlite:///referral.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    bot_framework: str = "aiogram"
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_locale: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    bind_window_hours: int = Field(default=72, ge=0)
+    referral_levels: int = Field(default=2, ge=1)
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    redis_url: str = ""
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("must be a comma-separated list of Telegram user ids") from None
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("referral_levels")
+    @classmethod
+    def _cap_levels(cls, value: int) -> int:
+        if value > MAX_REFERRAL_LEVELS:
+            raise ValueError(f"at most {MAX_REFERRAL_LEVELS}: deeper chains read as pyramid selling")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("bot_framework")
+    @classmethod
+    def _known_framework(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in FRAMEWORKS:
+            raise ValueError(f"must be one of {', '.join(FRAMEWORKS)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("webhook_url", "telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_bot(self) -> None:
+        """Checks what only the running bot needs, so `user`/`migrate` work without a token."""
+        token = self.bot_token.strip()
+        if not token:
+            raise ConfigError("BOT_TOKEN is not set: put the token from @BotFather in the environment or .env")
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or not tail:
+            raise ConfigError("BOT_TOKEN is malformed: expected <digits>:<secret> as issued by @BotFather")
+        if self.webhook_url and not self.webhook_secret:
+            raise ConfigError("WEBHOOK_SECRET is required when WEBHOOK_URL is set (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)")
+        if self.webhook_secret and not all(c.isalnum() or c in "_-" for c in self.webhook_secret):
+            raise ConfigError("WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Builds Settings or raises ConfigError with one line naming the variable and the reason."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {msg}") from None
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,102 @@
+"""What a runtime must provide to send to Telegram, in framework-neutral terms.
+
+Handlers and the outbox sender speak only these types; each runtime maps its
+library's calls and exceptions onto them in one file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+PARSE_MODE = "HTML"  # every text we send is HTML; user strings are escaped by the i18n layer
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.callback_data is None) == (self.url is None):
+            raise ValueError("a button has exactly one of callback_data or url")
+        if self.callback_data is not None and len(self.callback_data.encode()) > 64:
+            raise ValueError(f"callback_data over 64 bytes: {self.callback_data!r}")
+
+
+Keyboard = list[list[Button]]
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    message_id: int
+    chat_id: int
+    photo_file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BotCommand:
+    command: str
+    description: str
+
+
+class SendError(Exception):
+    """Base of the failures the sender must tell apart."""
+
+
+@dataclass
+class RetryAfter(SendError):
+    """429: Telegram asks every sender to pause for `seconds`."""
+
+    seconds: float
+    description: str = ""
+
+
+@dataclass
+class Forbidden(SendError):
+    """403: the user blocked the bot (or the bot was removed from the chat)."""
+
+    description: str = ""
+
+
+@dataclass
+class BadRequest(SendError):
+    """400: the request itself is wrong; retrying the same payload will not help."""
+
+    description: str = ""
+
+
+@dataclass
+class TransientError(SendError):
+    """Network trouble or 5xx: worth a retry later."""
+
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo to send: either bytes to upload or a file_id Telegram already has."""
+
+    data: bytes | None = None
+    file_id: str | None = None
+    filename: str = "photo.png"
+
+
+class Transport(Protocol):
+    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> SentMessage: ...
+
+    async def send_photo(
+        self, chat_id: int, photo: Photo, caption: str | None = None, keyboard: Keyboard | None = None
+    ) -> SentMessage: ...
+
+    async def send_document(
+        self, chat_id: int, data: bytes, filename: str, caption: str | None = None, keyboard: Keyboard | None = None
+    ) -> SentMessage: ...
+
+    async def edit_message(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None
+    ) -> None: ...
+
+    async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None: ...
+
+    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None) -> None: ...
