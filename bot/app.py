@@ -1,0 +1,39 @@
+"""The long-lived state one bot process shares across updates. No Telegram library here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import I18n
+from db.engine import make_engine, make_sessionmaker
+from db.uow import UnitOfWork
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    clock: Clock = field(default_factory=SystemClock)
+    bot_username: str = ""
+    # Called after a commit that queued outbox rows, so notices leave at once.
+    wake_outbox: Callable[[], None] = lambda: None
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Clock | None = None) -> "App":
+        engine = make_engine(settings.database_url)
+        return cls(
+            settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+            i18n=I18n(settings.default_locale), clock=clock or SystemClock(),
+        )
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessionmaker)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,145 @@
+"""The Context a handler sees: who, where, what, the services, and how to answer.
+
+Framework-neutral. A runtime turns its library's update into an `Incoming` and
+supplies a `Transport`; tests supply a recording Transport. Answers are
+buffered and sent after the update's transaction commits, so the database
+connection is never held across a Telegram round trip, and a rolled-back update
+says nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from bot.services.users import TelegramProfile
+from bot.transport import Keyboard, Photo, SentMessage
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.services import Services
+    from db.repositories.users import UserRow
+
+AfterSend = Callable[["Services", SentMessage], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One Telegram update, reduced to what handlers need."""
+
+    update_id: int
+    kind: str  # message | edited_message | callback_query | other
+    user: TelegramProfile | None
+    chat_id: int | None
+    chat_type: str | None  # private | group | supergroup | channel
+    text: str | None = None
+    content_type: str = "text"  # text | sticker | photo | document | ... | unknown
+    callback_id: str | None = None
+    callback_data: str | None = None
+    message_id: int | None = None  # the message a callback button belongs to
+
+    @property
+    def is_private(self) -> bool:
+        return self.chat_type == "private"
+
+
+def parse_command(text: str | None, bot_username: str) -> tuple[str | None, str]:
+    """('start', 'ABC') from '/start ABC' or '/start@Bot ABC'; (None, '') if not ours or not a command."""
+    if not text or not text.startswith("/"):
+        return None, ""
+    head, _, args = text.partition(" ")
+    name, _, target = head[1:].partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None, ""
+    if not name or len(name) > 64:
+        return None, ""
+    return name.lower(), args.strip()
+
+
+@dataclass
+class Action:
+    method: str
+    kwargs: dict
+    then: AfterSend | None = None
+
+
+@dataclass
+class Context:
+    incoming: Incoming
+    app: "App"
+    services: "Services"
+    user: "UserRow | None"
+    locale: str
+    role: str
+    is_new_user: bool = False
+    actions: list[Action] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.command, self.args = parse_command(self.incoming.text, self.app.bot_username)
+
+    # -- who / where ------------------------------------------------------
+    @property
+    def user_id(self) -> int:
+        assert self.incoming.user is not None
+        return self.incoming.user.id
+
+    @property
+    def chat_id(self) -> int:
+        assert self.incoming.chat_id is not None
+        return self.incoming.chat_id
+
+    @property
+    def is_private(self) -> bool:
+        return self.incoming.is_private
+
+    @property
+    def callback_data(self) -> str:
+        return self.incoming.callback_data or ""
+
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    # -- texts ----------------------------------------------------------------
+    def t(self, key: str, /, **args: object) -> str:
+        return self.app.i18n.t(self.locale, key, **args)
+
+    def local_date(self, moment: datetime) -> str:
+        return moment.astimezone(self.app.settings.tz).strftime("%Y-%m-%d")
+
+    # -- answers (buffered until commit) ----------------------------------------
+    async def reply(self, text: str, keyboard: Keyboard | None = None, then: AfterSend | None = None) -> None:
+        self.actions.append(Action("send_message", {"chat_id": self.chat_id, "text": text, "keyboard": keyboard}, then))
+
+    async def reply_photo(
+        self, photo: Photo, caption: str | None = None, keyboard: Keyboard | None = None, then: AfterSend | None = None
+    ) -> None:
+        self.actions.append(
+            Action("send_photo", {"chat_id": self.chat_id, "photo": photo, "caption": caption, "keyboard": keyboard}, then)
+        )
+
+    async def reply_document(
+        self, data: bytes, filename: str, caption: str | None = None, keyboard: Keyboard | None = None
+    ) -> None:
+        self.actions.append(
+            Action("send_document", {"chat_id": self.chat_id, "data": data, "filename": filename,
+                                     "caption": caption, "keyboard": keyboard})
+        )
+
+    async def edit(self, text: str, keyboard: Keyboard | None = None) -> None:
+        """Edits the message whose button was pressed (or replies, outside a callback)."""
+        if self.incoming.message_id is None:
+            await self.reply(text, keyboard)
+            return
+        self.actions.append(
+            Action("edit_message", {"chat_id": self.chat_id, "message_id": self.incoming.message_id,
+                                    "text": text, "keyboard": keyboard})
+        )
+
+    async def answer_callback(self, text: str | None = None, alert: bool = False) -> None:
+        if self.incoming.callback_id is None:
+            return
+        self.actions.append(Action("answer_callback", {"callback_id": self.incoming.callback_id,
+                                                       "text": text, "alert": alert}))
+
+    def answered_callback(self) -> bool:
+        return any(a.method == "answer_callback" for a in self.actions)

@@ -1,0 +1,63 @@
+"""Texts from `locales/<locale>/*.ftl` (Project Fluent).
+
+Fluent over gettext because translators see whole messages with named
+arguments and plural selectors in one plain file per language, and there is no
+compile step. Every text we send is HTML, so string arguments are escaped here,
+once, for all callers: a user's name can never break the parse mode.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from fluent.runtime import FluentBundle, FluentResource
+
+from bot.config import SUPPORTED_LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+class MissingText(KeyError):
+    pass
+
+
+class Raw(str):
+    """A string argument that is already HTML (built from escaped parts); not escaped again."""
+
+
+class I18n:
+    def __init__(self, default_locale: str = "zh-CN", directory: Path = LOCALES_DIR) -> None:
+        self.default_locale = default_locale
+        self.bundles: dict[str, FluentBundle] = {}
+        for locale in SUPPORTED_LOCALES:
+            bundle = FluentBundle([locale], use_isolating=False)
+            for path in sorted((directory / locale).glob("*.ftl")):
+                bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
+            self.bundles[locale] = bundle
+
+    def keys(self, locale: str) -> set[str]:
+        return set(self.bundles[locale]._messages)  # fluent.runtime has no public listing
+
+    def t(self, locale: str, key: str, /, **args: object) -> str:
+        bundle = self.bundles.get(locale) or self.bundles[self.default_locale]
+        if not bundle.has_message(key):
+            raise MissingText(f"{key} ({locale})")
+        message = bundle.get_message(key)
+        safe = {k: (v if isinstance(v, (int, Raw)) or not isinstance(v, str) else html.escape(v, quote=False))
+                for k, v in args.items()}
+        text, errors = bundle.format_pattern(message.value, safe)
+        if errors:
+            raise MissingText(f"{key} ({locale}): {errors[0]}")
+        return text
+
+
+def resolve_locale(chosen: str | None, telegram_code: str | None, default: str) -> str:
+    """The user's stored choice wins; then Telegram's language_code; then the default."""
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    code = (telegram_code or "").lower()
+    if code.startswith("en"):
+        return "en"
+    if code.startswith("zh"):
+        return "zh-CN"
+    return default

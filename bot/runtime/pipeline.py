@@ -1,0 +1,108 @@
+"""One update, start to finish, the same under every runtime.
+
+claim the update id → record the person → route to a handler → commit → send
+the buffered answers. The claim is in the handler's transaction, so a
+redelivered update is skipped once the first delivery committed, and handled
+again if it rolled back.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.app import App
+from bot.context import Action, Context, Incoming
+from bot.i18n import resolve_locale
+from bot.services import Services
+from bot.transport import BadRequest, Forbidden, RetryAfter, SendError, SentMessage, Transport
+from handlers import build_dispatcher
+from handlers.router import Dispatcher
+
+log = logging.getLogger("bot.pipeline")
+
+MAX_REPLY_RETRIES = 3
+
+
+class Pipeline:
+    def __init__(self, app: App, transport: Transport, dispatcher: Dispatcher | None = None) -> None:
+        self.app = app
+        self.transport = transport
+        self.dispatcher = dispatcher or build_dispatcher()
+
+    async def handle(self, incoming: Incoming) -> Context | None:
+        """Returns the Context (with what was sent) or None for a duplicate delivery."""
+        app = self.app
+        async with app.uow() as uow:
+            if not await uow.updates.claim(incoming.update_id, app.clock.now()):
+                log.info("update %s already handled; skipped", incoming.update_id)
+                return None
+            services = Services(app, uow)
+            user, is_new = None, False
+            if incoming.user is not None and incoming.is_private:
+                user, is_new = await services.users.touch(incoming.user)
+            locale = resolve_locale(
+                user.language if user else None,
+                incoming.user.language_code if incoming.user else None,
+                app.settings.default_locale,
+            )
+            role = services.users.role_of(user) if user else "user"
+            ctx = Context(incoming, app, services, user, locale, role, is_new)
+            try:
+                await self.dispatcher.dispatch(ctx)
+            except Exception:
+                log.exception("handler failed on update %s", incoming.update_id)
+                await uow.rollback()
+                await self._apologise(ctx)
+                return ctx
+            await uow.commit()
+            queued = uow.outbox_queued
+        if queued:
+            app.wake_outbox()
+        await self.flush(ctx)
+        return ctx
+
+    async def flush(self, ctx: Context) -> None:
+        for action in ctx.actions:
+            sent = await self._perform(action)
+            if sent is not None and action.then is not None:
+                async with self.app.uow() as uow:
+                    await action.then(Services(self.app, uow), sent)
+                    await uow.commit()
+
+    async def _perform(self, action: Action) -> SentMessage | None:
+        method = getattr(self.transport, action.method)
+        for _ in range(MAX_REPLY_RETRIES):
+            try:
+                result = await method(**action.kwargs)
+                return result if isinstance(result, SentMessage) else None
+            except RetryAfter as exc:
+                await asyncio.sleep(exc.seconds)
+            except Forbidden:
+                await self._mark_blocked(action.kwargs.get("chat_id"))
+                return None
+            except BadRequest as exc:
+                # Our own mistake (too long, bad markup): loud, so tests catch it.
+                log.error("Telegram refused %s: %s", action.method, exc.description)
+                return None
+            except SendError as exc:
+                log.warning("sending %s failed: %r", action.method, exc)
+                return None
+        log.warning("gave up on %s after %d flood waits", action.method, MAX_REPLY_RETRIES)
+        return None
+
+    async def _mark_blocked(self, chat_id: int | None) -> None:
+        if chat_id is None or chat_id < 0:
+            return
+        async with self.app.uow() as uow:
+            user = await uow.users.get(chat_id)
+            if user is not None and user.status == "active":
+                await uow.users.set_status(chat_id, "blocked")
+                await uow.commit()
+
+    async def _apologise(self, ctx: Context) -> None:
+        if ctx.incoming.chat_id is None or not ctx.incoming.is_private:
+            return
+        ctx.actions.clear()
+        await ctx.answer_callback()
+        await ctx.reply(ctx.t("error-generic"))
+        await self.flush(ctx)

@@ -1,0 +1,25 @@
+"""The program, free of Telegram: one service per concept, built per unit of work."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.services.binding import BindingService
+from bot.services.codes import CodeService
+from bot.services.invites import InvitesService
+from bot.services.users import UserService
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from db.uow import UnitOfWork
+
+
+class Services:
+    """What a handler can ask of the program during one update."""
+
+    def __init__(self, app: "App", uow: "UnitOfWork") -> None:
+        settings = app.settings
+        self.uow = uow
+        self.users = UserService(uow, app.clock, frozenset(settings.admin_ids))
+        self.codes = CodeService(uow, app.clock)
+        self.binding = BindingService(uow, app.clock, settings.referral_levels)
+        self.invites = InvitesService(uow, settings.referral_levels)

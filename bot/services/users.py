@@ -1,0 +1,61 @@
+"""First contact, profile and language: who is talking to the bot."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.config import SUPPORTED_LOCALES
+from db.repositories.users import UserRow
+from db.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """What Telegram tells us about a person; the runtime fills it from the update."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+
+
+@dataclass
+class UserService:
+    uow: UnitOfWork
+    clock: Clock
+    admin_ids: frozenset[int]
+
+    async def touch(self, profile: TelegramProfile) -> tuple[UserRow, bool]:
+        """Records the person on first contact, whatever they sent; True when this was it."""
+        created = await self.uow.users.insert_if_absent(
+            user_id=profile.id, first_name=profile.first_name, username=profile.username,
+            is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now(),
+        )
+        row = await self.uow.users.get(profile.id)
+        assert row is not None
+        if row.status == "blocked":
+            # They wrote to us, so they unblocked the bot: notices may flow again.
+            await self.uow.users.set_status(profile.id, "active")
+            row = await self.uow.users.get(profile.id)
+            assert row is not None
+        if not created and (row.first_name != profile.first_name[:128] or row.username != (profile.username or None)
+                            or row.tg_language != (profile.language_code or None)):
+            # Names change; the masked name shown to referrers should follow.
+            await self.uow.users.refresh_profile(profile.id, profile.first_name, profile.username, profile.language_code)
+            row = await self.uow.users.get(profile.id)
+            assert row is not None
+        return row, created
+
+    def role_of(self, user: UserRow) -> str:
+        return "admin" if user.id in self.admin_ids else user.role
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        if language not in SUPPORTED_LOCALES:
+            raise ValueError(language)
+        await self.uow.users.set_language(user_id, language)
+
+    def within_bind_window(self, user: UserRow, window_hours: int) -> bool:
+        return self.clock.now() - user.first_seen_at <= timedelta(hours=window_hours)

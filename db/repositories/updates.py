@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import insert_for
+from db.models import HandledUpdate
+
+
+class UpdateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, update_id: int, now: datetime) -> bool:
+        """False when the update was already handled (committed by an earlier delivery).
+
+        On PostgreSQL a concurrent delivery of the same id blocks here until the
+        first transaction ends, then sees the conflict: one effect, never two.
+        """
+        stmt = insert_for(self.session, HandledUpdate).values(update_id=update_id, handled_at=now)
+        result = await self.session.execute(stmt.on_conflict_do_nothing(index_elements=[HandledUpdate.update_id]))
+        return result.rowcount == 1
+
+    async def prune(self, before: datetime) -> int:
+        result = await self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
+        return result.rowcount or 0

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import insert_for
+from db.models import User
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    first_name: str
+    username: str | None
+    is_bot: bool
+    tg_language: str | None
+    language: str | None
+    role: str
+    status: str
+    first_seen_at: datetime
+
+
+_COLUMNS = (
+    User.id, User.first_name, User.username, User.is_bot, User.tg_language,
+    User.language, User.role, User.status, User.first_seen_at,
+)
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> UserRow | None:
+        row = (await self.session.execute(select(*_COLUMNS).where(User.id == user_id))).first()
+        return UserRow(*row) if row else None
+
+    async def get_many(self, ids: list[int]) -> dict[int, UserRow]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(*_COLUMNS).where(User.id.in_(ids)))
+        return {r[0]: UserRow(*r) for r in rows}
+
+    async def insert_if_absent(
+        self, *, user_id: int, first_name: str, username: str | None, is_bot: bool,
+        tg_language: str | None, now: datetime,
+    ) -> bool:
+        """True when this call created the user (first contact)."""
+        stmt = insert_for(self.session, User).values(
+            id=user_id, first_name=first_name[:128], username=(username or None) and username[:64],
+            is_bot=is_bot, tg_language=(tg_language or None) and tg_language[:16],
+            first_seen_at=now, role="user", status="active",
+        ).on_conflict_do_nothing(index_elements=[User.id])
+        result = await self.session.execute(stmt)
+        return result.rowcount == 1
+
+    async def refresh_profile(self, user_id: int, first_name: str, username: str | None, tg_language: str | None) -> None:
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(
+                first_name=first_name[:128], username=(username or None) and username[:64],
+                tg_language=(tg_language or None) and tg_language[:16],
+            )
+        )
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(language=language))
+
+    async def set_status(self, user_id: int, status: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(status=status))
+
+    async def set_role(self, user_id: int, role: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(role=role))

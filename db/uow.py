@@ -1,0 +1,49 @@
+"""Unit of work: one session and transaction per update (or per API call), with its repositories."""
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories.codes import CodeRepository
+from db.repositories.referrals import ReferralRepository
+from db.repositories.updates import UpdateRepository
+from db.repositories.users import UserRepository
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(sm) as uow: ...; await uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessionmaker()
+        # Set by whoever queues an outbox row, so the sender is woken after commit.
+        self.outbox_queued = False
+        await self.session.begin()
+        self.users = UserRepository(self.session)
+        self.codes = CodeRepository(self.session)
+        self.referrals = ReferralRepository(self.session)
+        self.updates = UpdateRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    def savepoint(self):  # noqa: ANN201
+        """A nested transaction, so a constraint violation (a lost race) doesn't poison the outer one."""
+        return self.session.begin_nested()

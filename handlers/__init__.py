@@ -1,0 +1,17 @@
+"""Update handlers: framework-neutral functions over `bot.context.Context`.
+
+No aiogram or telegram import belongs here; a runtime adapts its library.
+"""
+from __future__ import annotations
+
+from handlers import bind, code, fallback, help, invites, language, start
+from handlers.router import Dispatcher, Router
+
+
+def get_routers() -> list[Router]:
+    # fallback last: it claims only what nothing else did
+    return [start.router, code.router, bind.router, invites.router, language.router, help.router, fallback.router]
+
+
+def build_dispatcher() -> Dispatcher:
+    return Dispatcher(get_routers())

@@ -1,0 +1,30 @@
+"""/language: choose 中文 or English; the choice wins over Telegram's language_code."""
+from __future__ import annotations
+
+from bot.config import SUPPORTED_LOCALES
+from bot.context import Context
+from bot.transport import Button
+from handlers.router import Router
+
+router = Router("language")
+
+LABELS = {"zh-CN": "中文", "en": "English"}
+
+
+@router.command("language")
+async def language(ctx: Context) -> None:
+    keyboard = [[Button(("✅ " if loc == ctx.locale else "") + LABELS[loc], callback_data=f"lang:{loc}")
+                 for loc in SUPPORTED_LOCALES]]
+    await ctx.reply(ctx.t("language-choose"), keyboard)
+
+
+@router.callback("lang")
+async def language_chosen(ctx: Context) -> None:
+    choice = ctx.callback_data.partition(":")[2]
+    if choice not in SUPPORTED_LOCALES:
+        await ctx.answer_callback(ctx.t("callback-expired"))
+        return
+    await ctx.services.users.set_language(ctx.user_id, choice)
+    ctx.locale = choice  # answer in the language just chosen
+    await ctx.answer_callback()
+    await ctx.edit(ctx.t("language-set"))

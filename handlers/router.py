@@ -1,0 +1,89 @@
+"""Routers map commands and callback prefixes to handler functions, framework-neutral.
+
+Composed explicitly in `handlers.get_routers()`, in the spirit of aiogram's
+routers, so that "what does /code do?" is answered by one module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from bot.context import Context
+
+Handler = Callable[[Context], Awaitable[None]]
+
+
+@dataclass
+class CommandRoute:
+    handler: Handler
+    in_groups: bool = False  # otherwise a group gets a short "talk to me in private"
+
+
+@dataclass
+class Router:
+    name: str
+    commands: dict[str, CommandRoute] = field(default_factory=dict)
+    callbacks: dict[str, Handler] = field(default_factory=dict)
+    # fallbacks by event: text | media | edited | unknown_command | unknown_callback | group_command
+    fallbacks: dict[str, Handler] = field(default_factory=dict)
+
+    def command(self, *names: str, in_groups: bool = False) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = CommandRoute(fn, in_groups)
+            return fn
+        return register
+
+    def callback(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Callback data is '<prefix>:<rest>'; the prefix picks the handler."""
+        def register(fn: Handler) -> Handler:
+            self.callbacks[prefix] = fn
+            return fn
+        return register
+
+    def fallback(self, event: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.fallbacks[event] = fn
+            return fn
+        return register
+
+
+class Dispatcher:
+    def __init__(self, routers: list[Router]) -> None:
+        self.commands: dict[str, CommandRoute] = {}
+        self.callbacks: dict[str, Handler] = {}
+        self.fallbacks: dict[str, Handler] = {}
+        for router in routers:
+            for table, own in ((self.commands, router.commands), (self.callbacks, router.callbacks),
+                               (self.fallbacks, router.fallbacks)):
+                clash = table.keys() & own.keys()
+                if clash:
+                    raise ValueError(f"router {router.name} registers {sorted(clash)} twice")
+                table.update(own)
+
+    def resolve(self, ctx: Context) -> Handler | None:
+        incoming = ctx.incoming
+        if incoming.kind == "callback_query":
+            prefix = ctx.callback_data.partition(":")[0]
+            return self.callbacks.get(prefix) or self.fallbacks.get("unknown_callback")
+        if incoming.kind == "edited_message":
+            return self.fallbacks.get("edited") if incoming.is_private else None
+        if incoming.kind != "message":
+            return None
+        if ctx.command is not None:
+            route = self.commands.get(ctx.command)
+            if incoming.is_private:
+                return route.handler if route else self.fallbacks.get("unknown_command")
+            if route is None:
+                return None  # probably meant for another bot in the group
+            return route.handler if route.in_groups else self.fallbacks.get("group_command")
+        if not incoming.is_private:
+            return None  # never chatter in groups
+        return self.fallbacks.get("text" if incoming.content_type == "text" else "media")
+
+    async def dispatch(self, ctx: Context) -> bool:
+        handler = self.resolve(ctx)
+        if handler is None:
+            return False
+        await handler(ctx)
+        return True

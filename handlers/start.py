@@ -1,0 +1,48 @@
+"""/start, with or without a deep-link payload: the welcome, the risk notice, and binding by link."""
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import Raw
+from bot.services.binding import Outcome
+from bot.services.masking import mask_name
+from handlers.help import commands_text
+from handlers.router import Router
+from handlers.texts import refusal_key
+
+router = Router("start")
+
+
+def welcome(ctx: Context) -> str:
+    name = ctx.incoming.user.first_name if ctx.incoming.user else ""
+    return "\n\n".join((
+        ctx.t("start-welcome", name=name or "🙂"),
+        ctx.t("risk-notice"),
+        ctx.t("start-commands", commands=Raw(commands_text(ctx))),
+    ))
+
+
+@router.command("start")
+async def start(ctx: Context) -> None:
+    payload = ctx.args
+    if not payload:
+        await ctx.reply(welcome(ctx))
+        return
+    note = await _link_outcome(ctx, payload)
+    await ctx.reply(f"{note}\n\n{welcome(ctx)}")
+
+
+async def _link_outcome(ctx: Context, payload: str) -> str:
+    services = ctx.services
+    if not ctx.is_new_user:
+        # First touch wins: someone who talked to us before is not re-attributed by a link.
+        binding = await services.uow.referrals.binding_of(ctx.user_id)
+        if binding is not None:
+            return ctx.t("start-already-bound")
+        if services.users.within_bind_window(ctx.user, ctx.app.settings.bind_window_hours):
+            return ctx.t("start-not-new-bind-hint", hours=ctx.app.settings.bind_window_hours)
+        return ctx.t("start-not-new")
+    result = await services.binding.bind(ctx.user_id, payload, source="link")
+    if result.outcome is Outcome.BOUND:
+        assert result.referrer is not None
+        return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))
+    return ctx.t(refusal_key(result.outcome))

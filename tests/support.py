@@ -1,0 +1,85 @@
+"""Test doubles shared by unit and property tests: a recording Transport and update builders."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from bot.context import Incoming
+from bot.services.users import TelegramProfile
+from bot.transport import BotCommand, Keyboard, Photo, SentMessage
+
+_update_ids = itertools.count(1)
+_message_ids = itertools.count(1000)
+
+
+@dataclass
+class Sent:
+    method: str
+    chat_id: int | None
+    text: str | None = None
+    keyboard: Keyboard | None = None
+    photo: Photo | None = None
+    extra: dict = field(default_factory=dict)
+
+    def buttons(self) -> list:
+        return [b for row in (self.keyboard or []) for b in row]
+
+
+class RecordingTransport:
+    """Records every call; photos get a fresh file_id like Telegram gives."""
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.commands: dict[str | None, list[BotCommand]] = {}
+        self._files = itertools.count(1)
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    def last(self, chat_id: int) -> Sent:
+        return self.to(chat_id)[-1]
+
+    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> SentMessage:
+        self.sent.append(Sent("send_message", chat_id, text, keyboard))
+        return SentMessage(next(_message_ids), chat_id)
+
+    async def send_photo(self, chat_id: int, photo: Photo, caption: str | None = None,
+                         keyboard: Keyboard | None = None) -> SentMessage:
+        self.sent.append(Sent("send_photo", chat_id, caption, keyboard, photo))
+        file_id = photo.file_id or f"file-{next(self._files)}"
+        return SentMessage(next(_message_ids), chat_id, file_id)
+
+    async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str | None = None,
+                            keyboard: Keyboard | None = None) -> SentMessage:
+        self.sent.append(Sent("send_document", chat_id, caption, keyboard, extra={"data": data, "filename": filename}))
+        return SentMessage(next(_message_ids), chat_id)
+
+    async def edit_message(self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None) -> None:
+        self.sent.append(Sent("edit_message", chat_id, text, keyboard, extra={"message_id": message_id}))
+
+    async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
+        self.sent.append(Sent("answer_callback", None, text, extra={"callback_id": callback_id, "alert": alert}))
+
+    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None) -> None:
+        self.commands[language_code] = commands
+
+
+def person(uid: int, name: str = "Barbara", lang: str | None = "zh-hans", **kw: object) -> TelegramProfile:
+    return TelegramProfile(id=uid, first_name=name, language_code=lang, **kw)  # type: ignore[arg-type]
+
+
+def message(user: TelegramProfile, text: str | None, *, chat_id: int | None = None, chat_type: str = "private",
+            content_type: str = "text", update_id: int | None = None, kind: str = "message") -> Incoming:
+    return Incoming(
+        update_id=update_id if update_id is not None else next(_update_ids), kind=kind, user=user,
+        chat_id=chat_id if chat_id is not None else user.id, chat_type=chat_type, text=text,
+        content_type=content_type, message_id=next(_message_ids),
+    )
+
+
+def callback(user: TelegramProfile, data: str, *, message_id: int = 1, update_id: int | None = None) -> Incoming:
+    return Incoming(
+        update_id=update_id if update_id is not None else next(_update_ids), kind="callback_query", user=user,
+        chat_id=user.id, chat_type="private", callback_id=f"cb{next(_message_ids)}", callback_data=data,
+        message_id=message_id,
+    )
