@@ -13,9 +13,9 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
     if is_sqlite(url):
         # One connection: SQLite has one writer, and connections fighting for
         # the write lock halve throughput and raise "database is locked".
-        engine = create_async_engine(
-            url, echo=echo, pool_size=1, max_overflow=0, connect_args={"timeout": 30}
-        )
+        # :memory: gets SQLAlchemy's StaticPool, which is one connection already.
+        pool = {} if ":memory:" in url else {"pool_size": 1, "max_overflow": 0}
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001

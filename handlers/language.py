@@ -8,12 +8,10 @@ from handlers.router import Router
 
 router = Router("language")
 
-LABELS = {"zh-CN": "中文", "en": "English"}
-
-
 @router.command("language")
 async def language(ctx: Context) -> None:
-    keyboard = [[Button(("✅ " if loc == ctx.locale else "") + LABELS[loc], callback_data=f"lang:{loc}")
+    keyboard = [[Button(ctx.t("language-current" if loc == ctx.locale else "language-other",
+                              name=ctx.t(f"language-name-{loc}")), callback_data=f"lang:{loc}")
                  for loc in SUPPORTED_LOCALES]]
     await ctx.reply(ctx.t("language-choose"), keyboard)
 

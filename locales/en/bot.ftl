@@ -42,6 +42,11 @@ invites-row = { $n }. { $name } · { $date }
 page-prev = ◀ Previous
 page-next = Next ▶
 
+## Each language is named in itself, whatever the reader's language.
+language-name-zh-CN = 中文
+language-name-en = English
+language-current = ✅ { $name }
+language-other = { $name }
 language-choose = 请选择语言 / Choose your language:
 language-set = Language set to English.
 

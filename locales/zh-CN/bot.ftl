@@ -39,6 +39,11 @@ invites-row = { $n }. { $name } · { $date }
 page-prev = ◀ 上一页
 page-next = 下一页 ▶
 
+## Each language is named in itself, whatever the reader's language.
+language-name-zh-CN = 中文
+language-name-en = English
+language-current = ✅ { $name }
+language-other = { $name }
 language-choose = 请选择语言 / Choose your language:
 language-set = 已切换为中文。
 
