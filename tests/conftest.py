@@ -72,3 +72,17 @@ def transport() -> RecordingTransport:
 @pytest.fixture
 def pipeline(app, transport) -> Pipeline:  # noqa: ANN001
     return Pipeline(app, transport)
+
+
+def pytest_configure(config):  # noqa: ANN001
+    config.addinivalue_line("markers", "expect_handler_error: the test provokes a handler error on purpose")
+
+
+@pytest.fixture(autouse=True)
+def handler_errors_fail_tests(request, caplog):  # noqa: ANN001
+    """The pipeline catches a handler's exception to apologise to the user; tests must still fail on it."""
+    yield
+    if request.node.get_closest_marker("expect_handler_error"):
+        return
+    failures = [r for r in caplog.get_records("call") if r.name == "bot.pipeline" and r.levelname == "ERROR"]
+    assert not failures, f"handler error logged: {failures[0].getMessage()}"

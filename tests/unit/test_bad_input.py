@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from bot.context import parse_command
 from tests.support import callback, message, person
 
@@ -72,6 +74,7 @@ async def test_user_strings_are_escaped_for_html(app, pipeline, transport):
     assert html.escape("<i>Evil</i> & Co", quote=False) in text and "<i>Evil" not in text
 
 
+@pytest.mark.expect_handler_error
 async def test_a_handler_error_rolls_back_and_apologises(app, pipeline, transport, monkeypatch, caplog):
     async def boom(self, owner_id):  # noqa: ANN001, ANN202
         raise RuntimeError("disk on fire")
