@@ -14,7 +14,7 @@ from typing import Annotated
 
 MAX_REFERRAL_LEVELS = 3  # deeper chains read as pyramid selling
 SUPPORTED_LOCALES = ("zh-CN", "en")
-FRAMEWORKS = ("aiogram",)
+FRAMEWORKS = ("aiogram", "ptb")
 
 
 class ConfigError(Exception):
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     def _known_framework(cls, value: str) -> str:
         value = value.strip().lower()
         if value not in FRAMEWORKS:
-            raise ValueError(f"must be one of {', '.join(FRAMEWORKS)}")
+            raise ValueError(f"unknown runtime {value!r}; allowed values: {', '.join(FRAMEWORKS)}")
         return value
 
     @field_validator("timezone")

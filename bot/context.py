@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 
 AfterSend = Callable[["Services", SentMessage], Awaitable[None]]
 
+# Message attributes a runtime checks, in order, to name what was sent.
+CONTENT_TYPES = ("text", "sticker", "photo", "document", "video", "voice", "audio", "animation",
+                 "video_note", "contact", "location", "venue", "poll", "dice")
+
+
+def content_type_of(message: object) -> str:
+    for name in CONTENT_TYPES:
+        if getattr(message, name, None):  # PTB gives () for "no photo", aiogram None
+            return name
+    return "unknown"
+
 
 @dataclass(frozen=True)
 class Incoming:

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+import signal
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot.app import App
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.i18n import resolve_locale
+from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
+
+if TYPE_CHECKING:
+    from bot.runtime.base import Runtime
 
 log = logging.getLogger("bot")
 
@@ -69,13 +74,78 @@ async def register_commands(app: App, transport: Transport) -> None:
     await transport.set_commands(bot_commands(app.i18n, "en"), language_code="en")
 
 
+def make_runtime(settings: Settings) -> "Runtime":
+    """Imports the chosen Telegram library only here, so operator commands never pay for it."""
+    if settings.bot_framework == "aiogram":
+        from bot.runtime.aiogram.runtime import AiogramRuntime
+
+        return AiogramRuntime(settings)
+    if settings.bot_framework == "ptb":
+        from bot.runtime.ptb.runtime import PtbRuntime
+
+        return PtbRuntime(settings)
+    raise ConfigError(f"BOT_FRAMEWORK: unknown runtime {settings.bot_framework!r}")
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Runs until SIGINT/SIGTERM (or `stop` is set): polling, or a webhook when WEBHOOK_URL is set."""
+    app = await prepare(settings)
+    runtime = make_runtime(settings)
+    pipeline = Pipeline(app, runtime.transport)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    web_runner = None
+    sender = sender_task = None
+    try:
+        app.bot_username = await runtime.open(pipeline)
+        await register_commands(app, runtime.transport)
+        sender, sender_task = start_outbox(app, runtime.transport)
+        if settings.webhook_url:
+            web_runner = await _start_web(settings, runtime)
+            await runtime.set_webhook(settings.webhook_url, settings.webhook_secret, ALLOWED_UPDATES)
+        else:
+            await runtime.delete_webhook()
+            await runtime.start_polling(ALLOWED_UPDATES)
+        log.info("bot @%s started (%s, %s)", app.bot_username, settings.bot_framework,
+                 "webhook" if settings.webhook_url else "polling")
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if not settings.webhook_url:
+            await runtime.stop_polling()
+        if web_runner is not None:
+            await web_runner.cleanup()
+        await pipeline.drain()
+        if sender is not None:
+            sender.stop()
+            await asyncio.gather(sender_task, return_exceptions=True)
+        await runtime.close()
+        await app.close()
+        log.info("bot stopped")
+
+
+async def _start_web(settings: Settings, runtime: "Runtime"):  # noqa: ANN202
+    from aiohttp import web
+
+    from bot.runtime.webhook import add_webhook_route, webhook_path
+
+    web_app = web.Application(client_max_size=1 << 20)
+    add_webhook_route(web_app, webhook_path(settings.webhook_url), settings.webhook_secret, runtime.feed_webhook)
+    web_app.router.add_get("/healthz", lambda _request: web.json_response({"status": "ok"}))
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.api_host, settings.api_port)
+    await site.start()
+    port = runner.addresses[0][1] if runner.addresses else settings.api_port
+    log.info("listening on http://%s:%s", settings.api_host, port)
+    return runner
+
+
 def run_bot(settings: Settings) -> None:
     settings.require_bot()
     configure_logging(settings.log_level)
-    if settings.bot_framework == "aiogram":
-        from bot.runtime.aiogram.runner import serve
-    else:  # pragma: no cover - the settings validator allows only known names
-        raise SystemExit(f"unknown BOT_FRAMEWORK {settings.bot_framework}")
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:

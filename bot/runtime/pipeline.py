@@ -28,9 +28,27 @@ class Pipeline:
         self.app = app
         self.transport = transport
         self.dispatcher = dispatcher or build_dispatcher()
+        self._in_flight: set[asyncio.Task] = set()
 
     async def handle(self, incoming: Incoming) -> Context | None:
         """Returns the Context (with what was sent) or None for a duplicate delivery."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            return await self._handle(incoming)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """On shutdown: lets updates already being handled finish, so none is cut in half."""
+        current = asyncio.current_task()
+        pending = [t for t in self._in_flight if t is not current and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+    async def _handle(self, incoming: Incoming) -> Context | None:
         app = self.app
         async with app.uow() as uow:
             if not await uow.updates.claim(incoming.update_id, app.clock.now()):

@@ -20,7 +20,7 @@ from aiogram.types import (
     User as AgUser,
 )
 
-from bot.context import Incoming
+from bot.context import Incoming, content_type_of
 from bot.services.users import TelegramProfile
 from bot.transport import (
     BadRequest,
@@ -33,22 +33,11 @@ from bot.transport import (
     TransientError,
 )
 
-_CONTENT_TYPES = ("text", "sticker", "photo", "document", "video", "voice", "audio", "animation",
-                  "video_note", "contact", "location", "venue", "poll", "dice")
-
-
 def _profile(user: AgUser | None) -> TelegramProfile | None:
     if user is None:
         return None
     return TelegramProfile(user.id, user.first_name or "", user.last_name, user.username,
                            user.language_code, bool(user.is_bot))
-
-
-def _content_type(message: Message) -> str:
-    for name in _CONTENT_TYPES:
-        if getattr(message, name, None) is not None:
-            return name
-    return "unknown"
 
 
 def to_incoming(update: Update) -> Incoming:
@@ -59,7 +48,7 @@ def to_incoming(update: Update) -> Incoming:
             kind="message" if update.message is not None else "edited_message",
             user=_profile(message.from_user), chat_id=message.chat.id, chat_type=message.chat.type,
             text=message.text,
-            content_type=_content_type(message), message_id=message.message_id,
+            content_type=content_type_of(message), message_id=message.message_id,
         )
     if update.callback_query is not None:
         query = update.callback_query

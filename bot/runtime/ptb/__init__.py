@@ -1,0 +1,1 @@
+"""The python-telegram-bot 22 runtime (BOT_FRAMEWORK=ptb)."""
