@@ -53,12 +53,12 @@ def outbox_renderer(app: App) -> Callable[[int, str, dict], Awaitable[str]]:
 
 def start_outbox(app: App, transport: Transport):  # noqa: ANN201
     """Starts the sender task and points App.wake_outbox at it; returns (sender, task)."""
-    from bot.outbox.ratelimit import TelegramRateLimiter
+    from bot.outbox.ratelimit import InProcessRateLimiter
     from bot.outbox.sender import OutboxSender
 
     sender = OutboxSender(
         sessionmaker=app.sessionmaker, transport=transport, render=outbox_renderer(app),
-        limiter=TelegramRateLimiter(), clock=app.clock, logger=logging.getLogger("bot.outbox"),
+        limiter=InProcessRateLimiter(), clock=app.clock, logger=logging.getLogger("bot.outbox"),
     )
     app.wake_outbox = sender.wake
     task = asyncio.create_task(sender.run(), name="outbox-sender")
