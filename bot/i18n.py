@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-
-from fluent.runtime import FluentBundle, FluentResource
+from typing import TYPE_CHECKING
 
 from bot.config import SUPPORTED_LOCALES
+
+if TYPE_CHECKING:
+    from fluent.runtime import FluentBundle
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
@@ -27,6 +29,9 @@ class Raw(str):
 
 class I18n:
     def __init__(self, default_locale: str = "zh-CN", directory: Path = LOCALES_DIR) -> None:
+        # Imported here: operator commands that only need resolve_locale stay fast.
+        from fluent.runtime import FluentBundle, FluentResource
+
         self.default_locale = default_locale
         self.bundles: dict[str, FluentBundle] = {}
         for locale in SUPPORTED_LOCALES:

@@ -155,6 +155,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed', 'blocked')", name="state"),
         Index("ix_outbox_due", "state", "priority", "not_before", "id"),
+        # After a 403 every pending row to that chat is marked blocked at once.
+        Index("ix_outbox_chat_state", "chat_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)

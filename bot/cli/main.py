@@ -1,0 +1,177 @@
+"""`referral-bot`: the operator's command line.
+
+    referral-bot run                  start the bot (migrates first)
+    referral-bot migrate              bring the database schema to the newest revision
+    referral-bot user <id> [--json]   one user: language, status, codes, upline, referrals by level
+    referral-bot demo [--users N]     seed an invented referral forest to look around in
+
+Only `run` imports a Telegram library. The others import SQLAlchemy, Rich and
+the rest inside the command, so they start fast and work without BOT_TOKEN.
+A bad setting ends any command with one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="referral-bot",
+    help="Referral assistant: a Telegram bot for a lending platform's referral program.",
+    add_completion=False,
+    no_args_is_help=True,
+    # Locals could include the bot token or database password.
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    print(message, file=sys.stderr)
+    return typer.Exit(code)
+
+
+def _db_error(exc: BaseException) -> typer.Exit:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+        detail += " (has `referral-bot migrate` run on this database?)"
+    return _fail(f"database error: {detail}")
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file behind a sqlite URL, None for :memory: or a non-SQLite URL."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[1] if "///" in url else ""
+    path = path.split("?", 1)[0]
+    return None if path in ("", ":memory:") else path
+
+
+@app.command()
+def run() -> None:
+    """Start the bot: migrate the database, then serve Telegram updates until stopped."""
+    from bot.config import ConfigError, settings_or_exit
+
+    settings = settings_or_exit()
+    from bot.runtime.launcher import run_bot
+
+    try:
+        run_bot(settings)
+    except ConfigError as exc:
+        raise _fail(f"configuration error: {exc}", 2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision (safe to run any time)."""
+    from bot.config import settings_or_exit
+
+    settings = settings_or_exit()
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.migrate import upgrade_to
+
+    try:
+        result = asyncio.run(upgrade_to(settings.database_url))
+    except (SQLAlchemyError, OSError) as exc:
+        raise _db_error(exc) from None
+    if result.changed:
+        print(f"migrated {result.before or '(empty)'} -> {result.after} (head)")
+    else:
+        print(f"up to date at {result.after} (head)")
+
+
+@app.command()
+def user(
+    telegram_id: int = typer.Argument(..., help="The user's Telegram id."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+) -> None:
+    """Show one user: effective language, status, codes, referrer, upline and referrals per level."""
+    from bot.config import settings_or_exit
+
+    settings = settings_or_exit()
+    path = _sqlite_path(settings.database_url)
+    if path is not None:
+        from pathlib import Path
+
+        if not Path(path).exists():
+            raise _fail(f"no database at {path}: run `referral-bot migrate` (or `run`) first")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.cli.userinfo import lookup
+
+    try:
+        info = asyncio.run(lookup(settings.database_url, telegram_id, levels=settings.referral_levels,
+                                  default_locale=settings.default_locale))
+    except (SQLAlchemyError, OSError) as exc:
+        raise _db_error(exc) from None
+    if info is None:
+        raise _fail(f"no user with Telegram id {telegram_id}")
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"User {telegram_id}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    table.add_row("language", info["language"])
+    table.add_row("status", info["status"])
+    table.add_row("codes", ", ".join(info["codes"]) or "-")
+    table.add_row("referrer", str(info["referrer_id"]) if info["referrer_id"] is not None else "-")
+    table.add_row("upline", " → ".join(str(u) for u in info["upline"]) or "-")
+    for level, count in info["referrals_by_level"].items():
+        table.add_row(f"level-{level} referrals", str(count))
+    Console().print(table)
+
+
+@app.command()
+def demo(
+    users: int = typer.Option(40, "--users", min=1, help="How many demo users (the same ones every time)."),
+) -> None:
+    """Seed the configured database with an invented referral forest (idempotent)."""
+    from bot.config import settings_or_exit
+
+    settings = settings_or_exit()
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.cli.demo import MAX_USERS, seed
+
+    if users > MAX_USERS:
+        raise _fail(f"--users: at most {MAX_USERS}", 2)
+    try:
+        report = asyncio.run(seed(settings.database_url, users=users, levels=settings.referral_levels))
+    except (SQLAlchemyError, OSError) as exc:
+        raise _db_error(exc) from None
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    levels = settings.referral_levels
+    table = Table(title=f"Demo referral forest: {len(report.users)} users")
+    for heading in ("id", "name", "level", "codes", *(f"L{k}" for k in range(1, levels + 1))):
+        table.add_column(heading, justify="right" if heading.startswith("L") or heading == "level" else "left")
+    roots = [u for u in report.users if u.level == 1][:6]
+    deepest = [u for u in report.users if u.level == 3][:2] or [u for u in report.users if u.level == 2][:2]
+    for u in roots + deepest:
+        counts = report.counts.get(u.id, {})
+        table.add_row(str(u.id), u.first_name, str(u.level), ", ".join(report.codes.get(u.id, [])),
+                      *(str(counts.get(k, 0)) for k in range(1, levels + 1)))
+    console.print(table)
+    console.print(f"new users: {report.created_users}, new bindings: {report.created_bindings} "
+                  f"(ids {report.users[0].id}..{report.users[-1].id}; join notices to these fake ids "
+                  "were deleted from the outbox)", soft_wrap=True, highlight=False)
+    example = (deepest or roots)[0]
+    console.print(f"try: referral-bot user {example.id} --json", markup=False, highlight=False)
+
+
+def main() -> None:
+    app(prog_name="referral-bot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Alembic migrations build exactly db/models.py's schema, on SQLite and (with
+TEST_DATABASE_URL) PostgreSQL, and are safe to run at every start, even from
+several processes at once.
+
+On PostgreSQL each test makes its own database on the TEST_DATABASE_URL server
+and drops it afterwards, so the shared database is never touched.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tomllib
+import uuid
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from db.migrate import MIGRATIONS_DIR, check, current, head, upgrade, upgrade_to
+from db.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_URL)
+    conn = await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                                 password=url.password, database="postgres")
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+class Databases:
+    """Fresh, empty databases for one test; PostgreSQL ones are dropped at the end."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend, self.tmp_path, self.pg_names = backend, tmp_path, []
+
+    async def new(self) -> str:
+        name = f"rb_mig_{uuid.uuid4().hex[:12]}"
+        if self.backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.tmp_path / name}.db"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        self.pg_names.append(name)
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def drop_all(self) -> None:
+        for name in self.pg_names:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+async def dbs(request, tmp_path):  # noqa: ANN001, ANN201
+    databases = Databases(request.param, tmp_path)
+    yield databases
+    await databases.drop_all()
+
+
+def _norm(value: Any) -> Any:
+    """Reflection output as plain, comparable data (types and clauses as SQL text)."""
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_norm(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def _snapshot_sync(conn) -> dict:  # noqa: ANN001
+    insp = inspect(conn)
+    out = {}
+    for table in sorted(insp.get_table_names()):
+        if table == "alembic_version":
+            continue
+        out[table] = {
+            "columns": _norm([{k: c[k] for k in ("name", "type", "nullable", "default", "autoincrement") if k in c}
+                              for c in insp.get_columns(table)]),
+            "pk": _norm(insp.get_pk_constraint(table)),
+            "fks": _norm(sorted(insp.get_foreign_keys(table), key=lambda f: f["name"] or "")),
+            "uniques": _norm(sorted(insp.get_unique_constraints(table), key=lambda u: u["name"] or "")),
+            "checks": _norm(sorted(insp.get_check_constraints(table), key=lambda c: c["name"] or "")),
+            "indexes": _norm(sorted(insp.get_indexes(table), key=lambda i: i["name"] or "")),
+        }
+    return out
+
+
+async def _engine_run(url: str, fn):  # noqa: ANN001, ANN202
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            result = await conn.run_sync(fn)
+            await conn.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def snapshot(url: str) -> dict:
+    return await _engine_run(url, _snapshot_sync)
+
+
+async def test_upgrade_builds_exactly_the_models_schema(dbs: Databases) -> None:
+    migrated = await dbs.new()
+    await upgrade(migrated)
+    # Alembic's own comparison (columns, types, nullability, server defaults,
+    # indexes, unique constraints, foreign keys) finds nothing to do...
+    assert await check(migrated) == []
+    assert await current(migrated) == head() == "0001"
+    # ...and, as it ignores CHECK constraints and constraint names, compare
+    # everything the database reflects against a create_all of the models.
+    reference = await dbs.new()
+    await _engine_run(reference, Base.metadata.create_all)
+    got, want = await snapshot(migrated), await snapshot(reference)
+    assert set(got) == set(Base.metadata.tables)
+    for table in want:
+        assert got[table] == want[table], table
+
+
+async def test_partial_unique_index_keeps_its_where_clause(dbs: Databases) -> None:
+    url = await dbs.new()
+    await upgrade(url)
+
+    def personal_index(conn):  # noqa: ANN001, ANN202
+        return next(i for i in inspect(conn).get_indexes("codes") if i["name"] == "uq_codes_personal_owner")
+
+    index = await _engine_run(url, personal_index)
+    assert index["unique"] and index["column_names"] == ["owner_id"]
+    where = str(index["dialect_options"].get(f"{'sqlite' if dbs.backend == 'sqlite' else 'postgresql'}_where"))
+    assert "personal" in where and "kind" in where
+
+    # and it bites: a second personal code for the same owner is refused, a station code is not
+    async def exercise() -> None:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO users (id, first_name, is_bot, first_seen_at) "
+                                        "VALUES (1, 'a', false, CURRENT_TIMESTAMP)"))
+                insert = text("INSERT INTO codes (code, owner_id, kind, active, created_at) "
+                              "VALUES (:c, 1, :k, true, CURRENT_TIMESTAMP)")
+                await conn.execute(insert, {"c": "AAAA2222", "k": "personal"})
+                await conn.execute(insert, {"c": "BBBB3333", "k": "station"})
+                await conn.execute(insert, {"c": "CCCC4444", "k": "station"})
+            with pytest.raises(Exception, match="(?i)unique"):
+                async with engine.begin() as conn:
+                    await conn.execute(insert, {"c": "DDDD5555", "k": "personal"})
+        finally:
+            await engine.dispose()
+
+    await exercise()
+
+
+async def test_upgrade_twice_is_a_no_op(dbs: Databases) -> None:
+    url = await dbs.new()
+    first = await upgrade_to(url)
+    assert (first.before, first.after, first.changed) == (None, "0001", True)
+    before = await snapshot(url)
+    second = await upgrade_to(url)
+    assert (second.before, second.after, second.changed) == ("0001", "0001", False)
+    assert await snapshot(url) == before
+    versions = await _engine_run(url, lambda c: c.execute(text("SELECT version_num FROM alembic_version")).all())
+    assert [v[0] for v in versions] == ["0001"]
+
+
+async def test_concurrent_upgrades_are_harmless(dbs: Databases) -> None:
+    """Several instances starting at once: one migrates, the others wait and find head."""
+    url = await dbs.new()
+    results = await asyncio.gather(*(upgrade_to(url) for _ in range(4)))
+    assert sum(r.changed for r in results) == 1
+    assert {r.after for r in results} == {"0001"}
+    assert await check(url) == []
+
+
+async def test_a_failed_upgrade_leaves_nothing_behind(dbs: Databases) -> None:
+    """The upgrade is one transaction: a clash on the last table undoes the first ones."""
+    url = await dbs.new()
+    await _engine_run(url, lambda c: c.execute(text("CREATE TABLE outbox (x INTEGER)")))
+    with pytest.raises(Exception, match="(?i)outbox"):
+        await upgrade(url)
+    tables = await _engine_run(url, lambda c: inspect(c).get_table_names())
+    assert tables == ["outbox"]
+    assert await current(url) is None
+
+
+def test_check_reports_a_database_that_is_not_at_head(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stale.db'}"
+    asyncio.run(_engine_run(url, Base.metadata.create_all))  # right tables, but never migrated
+    assert asyncio.run(check(url)) == [("revision", None, "0001")]
+
+
+def test_the_package_ships_every_migration_file() -> None:
+    """pyproject's package-data must match every file Alembic needs at run time."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["db"]
+    db_dir = ROOT / "db"
+    needed = [p for p in MIGRATIONS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert any(p.name == "env.py" for p in needed) and any(p.name == "script.py.mako" for p in needed)
+    assert any(p.parent.name == "versions" for p in needed)
+    for path in needed:
+        rel = path.relative_to(db_dir).as_posix()
+        assert any(fnmatch(rel, pattern) and rel.count("/") == pattern.count("/") for pattern in patterns), rel
