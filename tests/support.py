@@ -83,3 +83,17 @@ def callback(user: TelegramProfile, data: str, *, message_id: int = 1, update_id
         chat_id=user.id, chat_type="private", callback_id=f"cb{next(_message_ids)}", callback_data=data,
         message_id=message_id,
     )
+
+
+async def pg_admin(database_url: str, statement: str) -> None:
+    """Runs one statement on the server's maintenance database (CREATE/DROP DATABASE)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    conn = await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                                 password=url.password, database="postgres")
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()

@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from bot.cli.demo import DEMO_BASE, demo_user
 from bot.cli.main import app
 from bot.config import Settings
+from tests.support import pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -56,15 +57,7 @@ def run_cli(cwd: Path, database_url: str | None, *args: str, python_flags: tuple
 
 
 async def _pg_admin(statement: str) -> None:
-    import asyncpg
-
-    url = make_url(PG_URL)
-    conn = await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
-                                 password=url.password, database="postgres")
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+    await pg_admin(PG_URL, statement)
 
 
 async def _query(url: str, sql: str) -> list[tuple]:

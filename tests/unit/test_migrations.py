@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from db.migrate import MIGRATIONS_DIR, check, current, head, upgrade, upgrade_to
 from db.models import Base
+from tests.support import pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -31,15 +32,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 async def _pg_admin(statement: str) -> None:
-    import asyncpg
-
-    url = make_url(PG_URL)
-    conn = await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
-                                 password=url.password, database="postgres")
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+    await pg_admin(PG_URL, statement)
 
 
 class Databases:

@@ -12,8 +12,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 
 from bot.config import Settings
-from bot.runtime.aiogram.adapter import AiogramTransport, to_incoming
+from bot.runtime.aiogram.adapter import AiogramTransport
 from bot.runtime.pipeline import Pipeline
+from bot.runtime.updates import to_incoming
 from bot.transport import PARSE_MODE
 
 log = logging.getLogger("bot")

@@ -8,7 +8,8 @@ from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 
 from bot.config import Settings
 from bot.runtime.pipeline import Pipeline
-from bot.runtime.ptb.adapter import PtbTransport, to_incoming
+from bot.runtime.updates import to_incoming
+from bot.runtime.ptb.adapter import PtbTransport
 from bot.transport import PARSE_MODE
 
 log = logging.getLogger("bot")

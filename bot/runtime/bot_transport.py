@@ -1,0 +1,76 @@
+"""The Transport over a library's Bot object, shared by both runtimes.
+
+aiogram's and python-telegram-bot's Bot mirror the Bot API's method and
+parameter names, so the calls are written once; a runtime supplies only how
+its library builds a keyboard, an upload and a command, and names its errors.
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable
+
+from bot.transport import BadRequest, BotCommand, Keyboard, Photo, SendError, SentMessage
+
+
+class BotApiTransport:
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+
+    # -- what a runtime supplies ------------------------------------------------
+    def markup(self, keyboard: Keyboard) -> Any:
+        raise NotImplementedError
+
+    def upload(self, data: bytes, filename: str) -> Any:
+        raise NotImplementedError
+
+    def command(self, command: BotCommand) -> Any:
+        raise NotImplementedError
+
+    def translate(self, exc: Exception) -> SendError | None:
+        """The neutral error for a library exception, or None if it is not a Telegram error."""
+        raise NotImplementedError
+
+    # -- the calls ----------------------------------------------------------------
+    async def _call(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except Exception as exc:
+            mapped = self.translate(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def _markup(self, keyboard: Keyboard | None) -> Any:
+        return self.markup(keyboard) if keyboard else None
+
+    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> SentMessage:
+        msg = await self._call(self.bot.send_message(chat_id, text, reply_markup=self._markup(keyboard)))
+        return SentMessage(msg.message_id, msg.chat.id)
+
+    async def send_photo(self, chat_id: int, photo: Photo, caption: str | None = None,
+                         keyboard: Keyboard | None = None) -> SentMessage:
+        media = photo.file_id if photo.file_id else self.upload(photo.data or b"", photo.filename)
+        msg = await self._call(self.bot.send_photo(chat_id, media, caption=caption,
+                                                   reply_markup=self._markup(keyboard)))
+        file_id = msg.photo[-1].file_id if msg.photo else None
+        return SentMessage(msg.message_id, msg.chat.id, file_id)
+
+    async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str | None = None,
+                            keyboard: Keyboard | None = None) -> SentMessage:
+        msg = await self._call(self.bot.send_document(chat_id, self.upload(data, filename), caption=caption,
+                                                      reply_markup=self._markup(keyboard)))
+        return SentMessage(msg.message_id, msg.chat.id)
+
+    async def edit_message(self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None = None) -> None:
+        try:
+            await self._call(self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id,
+                                                        reply_markup=self._markup(keyboard)))
+        except BadRequest as exc:
+            # A double press re-renders the same page; Telegram calls that an error, users don't.
+            if "message is not modified" not in exc.description.lower():
+                raise
+
+    async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
+        await self._call(self.bot.answer_callback_query(callback_id, text=text, show_alert=alert))
+
+    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None) -> None:
+        await self._call(self.bot.set_my_commands([self.command(c) for c in commands], language_code=language_code))
