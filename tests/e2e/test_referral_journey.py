@@ -29,6 +29,20 @@ def cli_user(bot: BotHarness, user_id: int) -> dict:
     return json.loads(out.stdout)
 
 
+async def set_status(bot: BotHarness, user_id: int, status: str) -> None:
+    """What an admin's /freeze will do (a later issue); here straight in the bot's database."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_async_engine(bot.db_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE users SET status = :s WHERE id = :id"), {"s": status, "id": user_id})
+    finally:
+        await engine.dispose()
+
+
 async def code_of(bot: BotHarness, user: TgUser) -> str:
     [reply] = await bot.send(user, "/code")
     return LINK.search(reply.text).group(1)
@@ -150,6 +164,16 @@ async def test_bad_payloads_get_a_polite_answer_and_bind_nothing(bot_proc, new_u
         assert ("not valid" in reply.text or "No such" in reply.text) and "Risk notice" in reply.text
         assert "<script>" not in reply.text
         assert cli_user(bot_proc, user.id)["referrer_id"] is None
+
+
+async def test_a_frozen_users_code_is_not_available(bot_proc, new_user):
+    owner, joiner = new_user(), new_user(language_code="en")
+    code = await code_of(bot_proc, owner)
+    await set_status(bot_proc, owner.id, "frozen")
+    [reply] = await bot_proc.send(joiner, f"/start {code}")
+    assert "not available" in reply.text and cli_user(bot_proc, joiner.id)["referrer_id"] is None
+    [own] = await bot_proc.send(owner, "/code")
+    assert "冻结" in own.text and own.method == "sendMessage"
 
 
 async def test_stickers_photos_long_text_unknown_commands_and_edits(bot_proc, fake, new_user):
