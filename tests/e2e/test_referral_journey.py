@@ -249,3 +249,17 @@ async def test_restart_keeps_everything(bot_proc, fake, new_user):
     assert cli_user(bot_proc, joiner.id)["referrer_id"] == owner.id
     [again] = await bot_proc.send(joiner, f"/start {code}")
     assert "already have" in again.text or "已经有邀请人" in again.text
+
+
+async def test_a_crash_after_binding_neither_loses_nor_repeats_the_notice(bot_proc, fake, new_user):
+    owner, joiner = new_user(), new_user()
+    code = await code_of(bot_proc, owner)
+    since = fake.mark()
+    await bot_proc.send(joiner, f"/start {code}")
+    await bot_proc.kill()  # SIGKILL: whether or not the notice left, nothing runs on the way down
+    await bot_proc.start()
+    await bot_proc.replies(owner.id, since)
+    await bot_proc.send(owner, "/help")  # the restarted outbox has had its chance to send twice
+    await asyncio.sleep(1.5)
+    notices = [c for c in fake.sent_to(owner.id, since=since) if (c.text or "").startswith("🎉") and c.ok]
+    assert len(notices) == 1
