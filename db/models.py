@@ -22,10 +22,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from db import ledger_guard
 from db.types import AutoId, UTCDateTime
 
 NAMING = {
@@ -46,6 +48,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('user', 'agent', 'admin')", name="role"),
         CheckConstraint("status IN ('active', 'frozen', 'blocked')", name="status"),
+        Index("uq_users_external_id", "external_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -59,6 +62,10 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(8), default="active", server_default="active")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     rules_version_ack: Mapped[int | None] = mapped_column(Integer)
+    # The lending platform's account id, once the platform links it (account_linked / registered).
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    # Set once by the platform's credit_approved event; releases rewards held for the check.
+    credit_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Code(Base):
@@ -174,3 +181,103 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlatformUserId(Base):
+    """Allocates ids for people known only to the platform (no Telegram id yet).
+
+    They become users with id = -allocated; Telegram user ids are always
+    positive, so the two can never collide.
+    """
+
+    __tablename__ = "platform_user_ids"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class ProgramVersion(Base):
+    """The reward rules as published; every ledger entry names the version it used."""
+
+    __tablename__ = "program_versions"
+    __table_args__ = (CheckConstraint("version >= 1", name="positive"),)
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(Text)  # the TOML as published
+    rules: Mapped[dict] = mapped_column(JSON)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """Every conversion the platform reports, stored once by its id with its raw body."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('applied', 'pending_user', 'pending_target', 'refused', 'ignored')", name="outcome"
+        ),
+        Index("ix_events_user_type", "user_id", "type", "occurred_at"),
+        Index("ix_events_pending", "outcome", "external_id", "telegram_id"),
+        Index("ix_events_target", "target_key"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)  # the platform's idempotency key
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    # The user the event is about, once known (may be a platform-only user, id < 0).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    target_key: Mapped[str | None] = mapped_column(String(128))  # a reversal's event_id
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)  # raw, as received
+    canonical: Mapped[str] = mapped_column(Text)  # sorted-key JSON: "same body" means same meaning
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LedgerEntry(Base):
+    """Append-only money movements in fen. Triggers refuse UPDATE and DELETE (migration 0002).
+
+    Unique on (event, beneficiary, level, rule): a replayed or concurrent event
+    can never pay twice. Reversals and payouts are new entries.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("kind IN ('reward', 'tier_bonus', 'reversal', 'payout')", name="kind"),
+        CheckConstraint(
+            "(kind IN ('reward', 'tier_bonus') AND amount_fen > 0) OR (kind IN ('reversal', 'payout') AND amount_fen < 0)",
+            name="sign",
+        ),
+        CheckConstraint("level BETWEEN 0 AND 3", name="level"),
+        CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_target"),
+        UniqueConstraint("event_id", "beneficiary_id", "level", "rule", name="uq_ledger_effect"),
+        Index("ix_ledger_beneficiary", "beneficiary_id", "created_at"),
+        Index("ix_ledger_referee", "referee_id", "rule"),
+        Index("ix_ledger_available", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    level: Mapped[int] = mapped_column(SmallInteger)  # 1..3 for rewards; 0 for a payout
+    rule: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    program_version: Mapped[int] = mapped_column(ForeignKey("program_versions.version"))
+    referee_id: Mapped[int | None] = mapped_column(BigInteger)  # whose conversion earned it
+    # An entry is reversed at most once.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # With referrer_requires_credit_check: held until the beneficiary's credit check, lapsing at lapse_at.
+    requires_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    lapse_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+ledger_guard.attach(LedgerEntry.__table__)

@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from bot.cli.demo import DEMO_BASE, demo_user
 from bot.cli.main import app
 from bot.config import Settings
+from db.migrate import head
 from tests.support import pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,9 +238,9 @@ def test_migrate_reports_the_revision(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
     first = run_cli(tmp_path, url, "migrate")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "migrated (empty) -> 0001 (head)"
+    assert first.stdout.strip() == f"migrated (empty) -> {head()} (head)"
     second = run_cli(tmp_path, url, "migrate")
-    assert second.stdout.strip() == "up to date at 0001 (head)"
+    assert second.stdout.strip() == f"up to date at {head()} (head)"
 
 
 def test_unknown_user_exits_1_with_a_message(demo_db) -> None:  # noqa: ANN001

@@ -27,6 +27,7 @@ from db.models import Base
 from tests.support import pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
+HEAD = head()  # the newest revision shipped; every test migrates to it
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
@@ -111,7 +112,7 @@ async def test_upgrade_builds_exactly_the_models_schema(dbs: Databases) -> None:
     # Alembic's own comparison (columns, types, nullability, server defaults,
     # indexes, unique constraints, foreign keys) finds nothing to do...
     assert await check(migrated) == []
-    assert await current(migrated) == head() == "0001"
+    assert await current(migrated) == head() == HEAD
     # ...and, as it ignores CHECK constraints and constraint names, compare
     # everything the database reflects against a create_all of the models.
     reference = await dbs.new()
@@ -158,13 +159,13 @@ async def test_partial_unique_index_keeps_its_where_clause(dbs: Databases) -> No
 async def test_upgrade_twice_is_a_no_op(dbs: Databases) -> None:
     url = await dbs.new()
     first = await upgrade_to(url)
-    assert (first.before, first.after, first.changed) == (None, "0001", True)
+    assert (first.before, first.after, first.changed) == (None, HEAD, True)
     before = await snapshot(url)
     second = await upgrade_to(url)
-    assert (second.before, second.after, second.changed) == ("0001", "0001", False)
+    assert (second.before, second.after, second.changed) == (HEAD, HEAD, False)
     assert await snapshot(url) == before
     versions = await _engine_run(url, lambda c: c.execute(text("SELECT version_num FROM alembic_version")).all())
-    assert [v[0] for v in versions] == ["0001"]
+    assert [v[0] for v in versions] == [HEAD]
 
 
 async def test_concurrent_upgrades_are_harmless(dbs: Databases) -> None:
@@ -172,7 +173,7 @@ async def test_concurrent_upgrades_are_harmless(dbs: Databases) -> None:
     url = await dbs.new()
     results = await asyncio.gather(*(upgrade_to(url) for _ in range(4)))
     assert sum(r.changed for r in results) == 1
-    assert {r.after for r in results} == {"0001"}
+    assert {r.after for r in results} == {HEAD}
     assert await check(url) == []
 
 
@@ -190,7 +191,7 @@ async def test_a_failed_upgrade_leaves_nothing_behind(dbs: Databases) -> None:
 def test_check_reports_a_database_that_is_not_at_head(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'stale.db'}"
     asyncio.run(_engine_run(url, Base.metadata.create_all))  # right tables, but never migrated
-    assert asyncio.run(check(url)) == [("revision", None, "0001")]
+    assert asyncio.run(check(url)) == [("revision", None, HEAD)]
 
 
 def test_the_package_ships_every_migration_file() -> None:
