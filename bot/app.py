@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.services.rewards.program import Program, load_program
 from db.engine import make_engine, make_sessionmaker
 from db.uow import UnitOfWork
 
@@ -20,6 +21,7 @@ class App:
     sessionmaker: async_sessionmaker[AsyncSession]
     i18n: I18n
     clock: Clock = field(default_factory=SystemClock)
+    program: Program = field(default_factory=lambda: load_program(None))
     bot_username: str = ""
     # Called after a commit that queued outbox rows, so notices leave at once.
     wake_outbox: Callable[[], None] = lambda: None
@@ -30,6 +32,7 @@ class App:
         return cls(
             settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
             i18n=I18n(settings.default_locale), clock=clock or SystemClock(),
+            program=load_program(settings.program_file),
         )
 
     def uow(self) -> UnitOfWork:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
     redis_url: str = ""
+    api_secret: str = ""
+    program_file: str = ""
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

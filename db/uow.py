@@ -6,6 +6,9 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.codes import CodeRepository
+from db.repositories.events import EventRepository
+from db.repositories.ledger import LedgerRepository
+from db.repositories.programs import ProgramRepository
 from db.repositories.referrals import ReferralRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
@@ -27,6 +30,9 @@ class UnitOfWork:
         self.codes = CodeRepository(self.session)
         self.referrals = ReferralRepository(self.session)
         self.updates = UpdateRepository(self.session)
+        self.events = EventRepository(self.session)
+        self.ledger = LedgerRepository(self.session)
+        self.programs = ProgramRepository(self.session)
         return self
 
     async def __aexit__(

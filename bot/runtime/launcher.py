@@ -32,10 +32,28 @@ def configure_logging(level: str) -> None:
 
 
 async def prepare(settings: Settings) -> App:
+    """Migrates, loads the program (PROGRAM_FILE) and stores it as a version if it is new."""
+    from bot.services.rewards.program import ProgramError
+    from bot.services.rewards.programs import ProgramBook
     from db.migrate import upgrade
 
     await upgrade(settings.database_url)
-    return App.create(settings)
+    try:
+        app = App.create(settings)
+    except ProgramError as exc:
+        raise ConfigError(str(exc)) from None
+    if app.program.levels > settings.referral_levels:
+        await app.close()
+        raise ConfigError(f"PROGRAM_FILE: levels = {app.program.levels} but REFERRAL_LEVELS = "
+                          f"{settings.referral_levels}; the referral tree keeps only that many levels")
+    try:
+        async with app.uow() as uow:
+            await ProgramBook(app).publish_current(uow, app.program, app.clock.now())
+            await uow.commit()
+    except ProgramError as exc:
+        await app.close()
+        raise ConfigError(str(exc)) from None
+    return app
 
 
 def outbox_renderer(app: App) -> Callable[[int, str, dict], Awaitable[str]]:

@@ -98,6 +98,10 @@ class BindingService:
             return BindResult(Outcome.ALREADY_BOUND, verdict.referrer, verdict.code)
         return verdict
 
+    async def attach(self, referee_id: int, referrer_id: int, code_id: int | None, source: str) -> None:
+        """Writes an edge already judged elsewhere (a merged platform identity keeps its referrer)."""
+        await self._write(referee_id, referrer_id, code_id, source)
+
     async def _write(self, referee_id: int, referrer_id: int, code_id: int | None, source: str) -> None:
         now = self.clock.now()
         refs = self.uow.referrals

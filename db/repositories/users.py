@@ -21,11 +21,13 @@ class UserRow:
     role: str
     status: str
     first_seen_at: datetime
+    external_id: str | None = None
+    credit_approved_at: datetime | None = None
 
 
 _COLUMNS = (
     User.id, User.first_name, User.username, User.is_bot, User.tg_language,
-    User.language, User.role, User.status, User.first_seen_at,
+    User.language, User.role, User.status, User.first_seen_at, User.external_id, User.credit_approved_at,
 )
 
 
@@ -63,6 +65,28 @@ class UserRepository:
                 tg_language=(tg_language or None) and tg_language[:16],
             )
         )
+
+    async def by_external(self, external_id: str) -> UserRow | None:
+        row = (await self.session.execute(select(*_COLUMNS).where(User.external_id == external_id))).first()
+        return UserRow(*row) if row else None
+
+    async def lock(self, user_id: int) -> None:
+        """Serialises balance-changing work per user (a row lock on PostgreSQL; SQLite has one writer)."""
+        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+    async def insert_platform_user(self, *, user_id: int, external_id: str | None, now: datetime) -> None:
+        self.session.add(User(id=user_id, first_name="", is_bot=False, first_seen_at=now, role="user",
+                              status="active", external_id=external_id))
+        await self.session.flush()
+
+    async def set_external_id(self, user_id: int, external_id: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(external_id=external_id))
+
+    async def set_credit_approved(self, user_id: int, at: datetime) -> bool:
+        """Set once; False if it was already set."""
+        result = await self.session.execute(
+            update(User).where(User.id == user_id, User.credit_approved_at.is_(None)).values(credit_approved_at=at))
+        return result.rowcount == 1
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(language=language))

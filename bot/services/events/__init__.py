@@ -1,0 +1,1 @@
+"""Conversion events the lending platform reports, from intake to the ledger."""

@@ -1,0 +1,71 @@
+"""Event intake: validate, store once, apply, commit; the same path for the API and `events import`.
+
+The answer is given after the effects are committed, so a 202 means applied
+(or stored for a user not known yet) and the platform can read balances at
+once. The event key is unique: of fifty concurrent deliveries of one id, one
+inserts and applies; the others wait for its commit (PostgreSQL) or its turn
+(SQLite's single writer), find the key, and answer duplicate or conflict.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import AsyncIterator
+
+from bot.app import App
+from bot.services.events.applier import EventApplier
+from bot.services.events.outcome import Submission
+from bot.services.events.schema import InvalidEvent, parse_event
+from bot.services.profile import ProfileService
+from bot.services.rewards.notices import LedgerNotices
+from bot.services.rewards.programs import ProgramBook
+
+
+class EventIntake:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.programs = ProgramBook(app)
+
+    async def submit(self, raw: bytes, *, received_at: datetime) -> Submission:
+        try:
+            event = parse_event(raw)
+        except InvalidEvent as exc:
+            return Submission.invalid(str(exc))
+        canonical = event.canonical.decode()
+        app = self.app
+        async with app.uow() as uow:
+            event_id = await uow.events.insert(
+                key=event.id, type=event.type, occurred_at=event.occurred_at, received_at=received_at,
+                telegram_id=event.telegram_id, external_id=event.external_id, target_key=event.event_id,
+                amount_fen=event.amount_fen, body=raw.decode("utf-8", errors="replace"), canonical=canonical,
+            )
+            if event_id is None:
+                existing = await uow.events.by_key(event.id)
+                return Submission.duplicate() if existing.canonical == canonical else Submission.conflict()
+            stored = await uow.events.get(event_id)
+            applier = EventApplier(uow, lambda at: self.programs.in_force(uow, at),
+                                   LedgerNotices(uow, app.settings.tz), app.settings.referral_levels, app.clock.now())
+            result = await applier.apply(stored, referral_code=event.referral_code)
+            await uow.commit()
+            queued = uow.outbox_queued
+        if queued:
+            app.wake_outbox()
+        if result.outcome == "refused":
+            return Submission.refused(result.detail or "refused")
+        return Submission.accepted(outcome=result.outcome, **({"detail": result.detail} if result.detail else {}))
+
+    async def user_view(self, telegram_id: int) -> dict | None:
+        async with self.app.uow() as uow:
+            return await ProfileService(uow, self.app, self.programs).view(telegram_id)
+
+
+@asynccontextmanager
+async def open_intake(settings) -> AsyncIterator[EventIntake]:  # noqa: ANN001
+    """An intake on its own App, for `referral-bot events import`."""
+    from bot.runtime.launcher import prepare
+
+    app = await prepare(settings)
+    try:
+        yield EventIntake(app)
+    finally:
+        await app.close()

@@ -1,0 +1,96 @@
+"""A referee's conversion (first loan, on-time repayment, second credit line) pays their upline.
+
+Who gets what per level: levels.py. Here: the conditions. A frozen beneficiary
+earns nothing while frozen; nobody is paid for their own conversion (the
+upline never contains the referee); only a referee's first first_loan pays;
+on-time repayments pay at most max_per_referee times; with
+referrer_requires_credit_check an earning is held until the beneficiary's
+credit check and lapses after unverified_lapse_days.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.services.rewards.levels import level_payouts
+from bot.services.rewards.notices import LedgerNotices
+from bot.services.rewards.program import Program
+from bot.services.rewards.tiers import award_tiers
+from db.repositories.events import EventRow
+from db.repositories.ledger import NewEntry
+from db.uow import UnitOfWork
+
+
+@dataclass
+class Applied:
+    entries: int = 0
+    skipped: list[str] = field(default_factory=list)  # beneficiaries passed over
+    declined: str | None = None  # the event itself pays nothing (not a first loan, over the cap)
+
+    def detail(self) -> str | None:
+        return "; ".join(self.skipped) or None
+
+
+class ConversionRewards:
+    def __init__(self, uow: UnitOfWork, notices: LedgerNotices) -> None:
+        self.uow = uow
+        self.notices = notices
+
+    async def apply(self, event: EventRow, referee_id: int, program: Program, now: datetime) -> Applied:
+        result = Applied()
+        rule = event.type
+        if rule == "first_loan" and await self.uow.events.count_applied(referee_id, "first_loan") > 1:
+            result.declined = "not the referee's first loan"
+            return result
+        if rule == "repayment_on_time":
+            cap = program.rewards[rule].max_per_referee
+            if cap is not None and await self.uow.events.count_applied(referee_id, rule) > cap:
+                result.declined = f"over the cap of {cap} on-time repayments per referee"
+                return result
+        upline = await self.uow.referrals.upline(referee_id, program.levels)
+        available_at = event.occurred_at + timedelta(days=program.hold_days)
+        for payout in level_payouts(program, rule, upline):
+            await self._pay(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
+                            payout.amount_fen, result)
+        if rule == "first_loan" and upline:
+            await self._tiers(event, program, now, available_at, upline[0], result)
+        return result
+
+    async def _eligible(self, beneficiary_id: int, result: Applied) -> tuple[bool, bool, datetime | None]:
+        """(may earn, held for the credit check, approved at)."""
+        user = await self.uow.users.get(beneficiary_id)
+        if user is None or user.status == "frozen":
+            result.skipped.append(f"beneficiary {beneficiary_id} is frozen")
+            return False, False, None
+        return True, user.credit_approved_at is None, user.credit_approved_at
+
+    def _check(self, program: Program, now: datetime) -> tuple[bool, datetime | None]:
+        if not program.referrer_requires_credit_check:
+            return False, None
+        return True, now + timedelta(days=program.unverified_lapse_days)
+
+    async def _pay(self, event: EventRow, referee_id: int, program: Program, now: datetime, available_at: datetime,
+                   level: int, beneficiary_id: int, amount: int, result: Applied) -> None:
+        may_earn, unapproved, _ = await self._eligible(beneficiary_id, result)
+        if not may_earn:
+            return
+        requires_check, lapse_at = self._check(program, now)
+        entry = NewEntry(event_id=event.id, beneficiary_id=beneficiary_id, level=level, rule=event.type,
+                         kind="reward", amount_fen=amount, program_version=program.version,
+                         available_at=available_at, created_at=now, referee_id=referee_id,
+                         requires_check=requires_check, lapse_at=lapse_at)
+        entry_id = await self.uow.ledger.add(entry)
+        result.entries += 1
+        await self.notices.created(entry_id, entry, held=requires_check and unapproved, now=now)
+
+    async def _tiers(self, event: EventRow, program: Program, now: datetime, available_at: datetime,
+                     referrer_id: int, result: Applied) -> None:
+        may_earn, unapproved, _ = await self._eligible(referrer_id, Applied())
+        if not may_earn:
+            return
+        # Two first loans of one referrer's referees at once must not both see the tier unpaid.
+        await self.uow.users.lock(referrer_id)
+        for entry_id, entry in await award_tiers(self.uow, program, referrer_id, event.id, now, available_at,
+                                                  self._check(program, now)):
+            result.entries += 1
+            await self.notices.created(entry_id, entry, held=entry.requires_check and unapproved, now=now)

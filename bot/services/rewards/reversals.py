@@ -1,0 +1,39 @@
+"""A reversal (a cancelled loan, or fraud) claws back everything an event paid, at every level.
+
+Each reward entry of the reversed event gets a reversal entry pointing at it;
+the reversed referee no longer counts as qualified, so a tier bonus that no
+longer holds is reversed too. Nothing is updated or deleted.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.services.rewards.notices import LedgerNotices
+from bot.services.rewards.program import Program
+from bot.services.rewards.tiers import revoke_tiers
+from db.repositories.events import EventRow
+from db.repositories.ledger import NewEntry
+from db.uow import UnitOfWork
+
+
+async def reverse_event(uow: UnitOfWork, notices: LedgerNotices, program: Program, target: EventRow,
+                        reversal_event_id: int, now: datetime) -> int:
+    count = 0
+    for paid in await uow.ledger.unreversed_of_event(target.id):
+        if paid.kind != "reward":
+            continue  # tier bonuses are judged on the count below, not on which loan tipped them
+        entry = NewEntry(event_id=reversal_event_id, beneficiary_id=paid.beneficiary_id, level=paid.level,
+                         rule=f"reversal:{paid.rule}", kind="reversal", amount_fen=-paid.amount_fen,
+                         program_version=paid.program_version, available_at=now, created_at=now,
+                         referee_id=paid.referee_id, reverses_id=paid.id)
+        entry_id = await uow.ledger.add(entry)
+        await notices.reversed(entry_id, entry, now)
+        count += 1
+    if target.type == "first_loan" and target.user_id is not None:
+        upline = await uow.referrals.upline(target.user_id, 1)
+        if upline:
+            await uow.users.lock(upline[0])
+            for entry_id, entry in await revoke_tiers(uow, program, upline[0], reversal_event_id, now):
+                await notices.reversed(entry_id, entry, now)
+                count += 1
+    return count

@@ -1,0 +1,43 @@
+"""Tier bonuses: once per tier, when a referrer's qualified level-1 referees reach its count.
+
+"Qualified" means a referee whose first loan was applied and not reversed. A
+reversal that drops the count below a paid tier reverses that tier's bonus.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.services.rewards.program import Program
+from db.repositories.ledger import NewEntry
+from db.uow import UnitOfWork
+
+
+async def award_tiers(uow: UnitOfWork, program: Program, referrer_id: int, event_id: int,
+                      now: datetime, available_at: datetime, check: tuple[bool, datetime | None]) -> list[tuple[int, NewEntry]]:
+    qualified = await uow.ledger.qualified_referees(referrer_id)
+    created = []
+    for tier in program.tiers:
+        if qualified < tier.qualified or await uow.ledger.unreversed_tier_entry(referrer_id, tier.rule):
+            continue
+        entry = NewEntry(event_id=event_id, beneficiary_id=referrer_id, level=1, rule=tier.rule, kind="tier_bonus",
+                         amount_fen=tier.bonus, program_version=program.version, available_at=available_at,
+                         created_at=now, requires_check=check[0], lapse_at=check[1])
+        created.append((await uow.ledger.add(entry), entry))
+    return created
+
+
+async def revoke_tiers(uow: UnitOfWork, program: Program, referrer_id: int, event_id: int,
+                       now: datetime) -> list[tuple[int, NewEntry]]:
+    qualified = await uow.ledger.qualified_referees(referrer_id)
+    created = []
+    for tier in program.tiers:
+        if qualified >= tier.qualified:
+            continue
+        paid = await uow.ledger.unreversed_tier_entry(referrer_id, tier.rule)
+        if paid is None:
+            continue
+        entry = NewEntry(event_id=event_id, beneficiary_id=referrer_id, level=1, rule=f"reversal:{tier.rule}",
+                         kind="reversal", amount_fen=-paid.amount_fen, program_version=paid.program_version,
+                         available_at=now, created_at=now, reverses_id=paid.id)
+        created.append((await uow.ledger.add(entry), entry))
+    return created

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import insert_for
+from db.models import Event
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    key: str
+    type: str
+    occurred_at: datetime
+    telegram_id: int | None
+    external_id: str | None
+    user_id: int | None
+    target_key: str | None
+    amount_fen: int | None
+    canonical: str
+    outcome: str
+
+
+_COLUMNS = (Event.id, Event.key, Event.type, Event.occurred_at, Event.telegram_id, Event.external_id,
+            Event.user_id, Event.target_key, Event.amount_fen, Event.canonical, Event.outcome)
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, *, key: str, type: str, occurred_at: datetime, received_at: datetime,
+                     telegram_id: int | None, external_id: str | None, target_key: str | None,
+                     amount_fen: int | None, body: str, canonical: str) -> int | None:
+        """The new row's id, or None when the key is taken (the first delivery stands)."""
+        stmt = insert_for(self.session, Event).values(
+            key=key, type=type, occurred_at=occurred_at, received_at=received_at, telegram_id=telegram_id,
+            external_id=external_id, target_key=target_key, amount_fen=amount_fen, body=body,
+            canonical=canonical, outcome="ignored",
+        ).on_conflict_do_nothing(index_elements=[Event.key]).returning(Event.id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_key(self, key: str) -> EventRow | None:
+        row = (await self.session.execute(select(*_COLUMNS).where(Event.key == key))).first()
+        return EventRow(*row) if row else None
+
+    async def get(self, event_id: int) -> EventRow | None:
+        row = (await self.session.execute(select(*_COLUMNS).where(Event.id == event_id))).first()
+        return EventRow(*row) if row else None
+
+    async def set_outcome(self, event_id: int, outcome: str, *, user_id: int | None = None,
+                          detail: str | None = None, applied_at: datetime | None = None) -> None:
+        values: dict = {"outcome": outcome, "detail": detail, "applied_at": applied_at}
+        if user_id is not None:
+            values["user_id"] = user_id
+        await self.session.execute(update(Event).where(Event.id == event_id).values(**values))
+
+    async def waiting_for_user(self, telegram_id: int | None, external_id: str | None) -> list[EventRow]:
+        """Events stored before we knew their user, oldest first."""
+        conditions = []
+        if telegram_id is not None:
+            conditions.append(Event.telegram_id == telegram_id)
+        if external_id is not None:
+            conditions.append(Event.external_id == external_id)
+        if not conditions:
+            return []
+        rows = await self.session.execute(
+            select(*_COLUMNS).where(Event.outcome == "pending_user", or_(*conditions))
+            .order_by(Event.occurred_at, Event.id))
+        return [EventRow(*r) for r in rows]
+
+    async def reversals_waiting_for(self, target_key: str) -> list[EventRow]:
+        rows = await self.session.execute(
+            select(*_COLUMNS).where(Event.target_key == target_key, Event.outcome == "pending_target")
+            .order_by(Event.id))
+        return [EventRow(*r) for r in rows]
+
+    async def count_applied(self, user_id: int, type: str) -> int:
+        return (await self.session.execute(
+            select(func.count()).select_from(Event)
+            .where(Event.user_id == user_id, Event.type == type, Event.outcome == "applied"))).scalar_one()
+
+    async def applied_in_order(self) -> list[tuple[int, str]]:
+        rows = await self.session.execute(
+            select(Event.id, Event.body).where(Event.outcome != "ignored").order_by(Event.id))
+        return [(r[0], r[1]) for r in rows]

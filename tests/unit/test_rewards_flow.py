@@ -1,0 +1,220 @@
+"""Rewards through the intake: signed-event bodies in, ledger entries, balances and notices out."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.services.rewards.balances import BalanceService
+from db.models import LedgerEntry, OutboxMessage
+from tests.conftest import T0
+from tests.support import message, person
+
+A, B, C, D = 1001, 1002, 1003, 1004
+
+
+def body(**fields) -> bytes:  # noqa: ANN003
+    fields.setdefault("occurred_at", T0.isoformat())
+    return json.dumps(fields).encode()
+
+
+async def chain(pipeline, transport):  # noqa: ANN001, ANN201
+    """A → B → C bound through the bot."""
+    await pipeline.handle(message(person(A, "Alice"), "/code"))
+    code_a = re.search(r"start=(\w+)", transport.last(A).text).group(1)
+    await pipeline.handle(message(person(B, "Bobby"), f"/start {code_a}"))
+    await pipeline.handle(message(person(B, "Bobby"), "/code"))
+    code_b = re.search(r"start=(\w+)", transport.last(B).text).group(1)
+    await pipeline.handle(message(person(C, "Carol"), f"/start {code_b}"))
+    return code_a, code_b
+
+
+async def balance(app, uid):  # noqa: ANN001, ANN201
+    async with app.uow() as uow:
+        return await BalanceService(uow).balance(uid, app.clock.now())
+
+
+async def approve(intake, *uids):  # noqa: ANN001, ANN201
+    now = intake.app.clock.now()
+    for uid in uids:
+        result = await intake.submit(body(id=f"ca-{uid}", type="credit_approved", user={"telegram_id": uid},
+                                          occurred_at=now.isoformat()), received_at=now)
+        assert result.http_status == 202
+
+
+async def test_first_loan_pays_level_1_and_level_2_after_the_hold(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await approve(intake, A, B)
+    result = await intake.submit(body(id="e1", type="first_loan", user={"telegram_id": C}, amount_fen=100000),
+                                 received_at=T0)
+    assert (result.http_status, result.body["status"]) == (202, "accepted")
+    assert (await balance(app, B)).pending == 5000 and (await balance(app, A)).pending == 1000
+    app.clock.advance(days=1)
+    assert (await balance(app, B)).available == 5000 and (await balance(app, A)).available == 1000
+    async with app.uow() as uow:
+        rows = (await uow.session.execute(select(OutboxMessage.chat_id, OutboxMessage.text_key)
+                                          .where(OutboxMessage.kind == "ledger"))).all()
+    assert sorted(rows) == [(A, "notice-reward"), (B, "notice-reward")]
+
+
+async def test_duplicates_and_conflicts(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    raw = body(id="e2", type="first_loan", user={"telegram_id": C}, amount_fen=100000)
+    assert (await intake.submit(raw, received_at=T0)).http_status == 202
+    assert (await intake.submit(raw, received_at=T0)).body == {"status": "duplicate"}
+    reordered = json.dumps(dict(reversed(list(json.loads(raw).items())))).encode()
+    assert (await intake.submit(reordered, received_at=T0)).http_status == 200  # same meaning
+    changed = body(id="e2", type="first_loan", user={"telegram_id": C}, amount_fen=1)
+    assert (await intake.submit(changed, received_at=T0)).http_status == 409
+    async with app.uow() as uow:
+        assert len(await uow.ledger.all_entries()) == 2
+
+
+async def test_held_until_credit_check_then_released(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await intake.submit(body(id="e3", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    app.clock.advance(days=2)
+    assert (await balance(app, B)).pending == 5000  # held: B's credit check hasn't come
+    await approve(intake, B)
+    assert (await balance(app, B)).available == 5000
+
+
+async def test_unverified_earnings_lapse(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await intake.submit(body(id="e4", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    app.clock.advance(days=31)
+    b = await balance(app, B)
+    assert (b.pending, b.available, b.lapsed) == (0, 0, 5000)
+    await approve(intake, B)  # too late
+    assert (await balance(app, B)).lapsed == 5000
+
+
+async def test_reversal_claws_back_at_every_level(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await approve(intake, A, B)
+    await intake.submit(body(id="e5", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    result = await intake.submit(body(id="r5", type="reversal", user={"telegram_id": C}, event_id="e5"),
+                                 received_at=T0)
+    assert result.http_status == 202
+    for uid in (A, B):
+        bal = await balance(app, uid)
+        assert (bal.pending, bal.available, bal.reversed) == (0, 0, {A: 1000, B: 5000}[uid])
+
+
+async def test_reversal_before_its_target_waits_for_it(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await approve(intake, A, B)
+    await intake.submit(body(id="r6", type="reversal", user={"telegram_id": C}, event_id="e6"), received_at=T0)
+    await intake.submit(body(id="e6", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    assert (await balance(app, B)).reversed == 5000 and (await balance(app, B)).pending == 0
+
+
+async def test_payout_never_exceeds_available(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await approve(intake, A, B)
+    await intake.submit(body(id="e7", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    early = await intake.submit(body(id="p7", type="payout", user={"telegram_id": B}, amount_fen=100), received_at=T0)
+    assert early.http_status == 400 and "available" in early.body["error"]
+    app.clock.advance(days=1)
+    ok = await intake.submit(body(id="p8", type="payout", user={"telegram_id": B}, amount_fen=3000), received_at=T0)
+    assert ok.http_status == 202
+    bal = await balance(app, B)
+    assert (bal.available, bal.paid) == (2000, 3000)
+    async with app.uow() as uow:
+        outcome = (await uow.events.by_key("p7")).outcome
+    assert outcome == "refused"
+
+
+async def test_own_conversion_never_pays_oneself_and_frozen_earn_nothing(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    async with app.uow() as uow:
+        await uow.users.set_status(A, "frozen")
+        await uow.commit()
+    await intake.submit(body(id="e9", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    await intake.submit(body(id="e10", type="first_loan", user={"telegram_id": B}, amount_fen=1), received_at=T0)
+    async with app.uow() as uow:
+        entries = await uow.ledger.all_entries()
+    assert {(e.beneficiary_id, e.level) for e in entries} == {(B, 1)}  # A frozen; B not paid for B's loan
+
+
+async def test_repayment_cap_and_second_credit(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    for i in range(8):
+        await intake.submit(body(id=f"rp{i}", type="repayment_on_time", user={"telegram_id": C}, loan_id=f"L{i}"),
+                            received_at=T0)
+    await intake.submit(body(id="sc", type="second_credit", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    async with app.uow() as uow:
+        entries = await uow.ledger.all_entries()
+    repayments = [e for e in entries if e.rule == "repayment_on_time"]
+    assert len(repayments) == 6 and all(e.beneficiary_id == B for e in repayments)  # level 2 amount is 0
+    assert sorted((e.beneficiary_id, e.amount_fen) for e in entries if e.rule == "second_credit") == [(A, 500), (B, 2000)]
+
+
+async def test_tier_bonus_once_and_reversed_when_it_no_longer_holds(app, pipeline, transport, intake):
+    await pipeline.handle(message(person(A, "Alice"), "/code"))
+    code_a = re.search(r"start=(\w+)", transport.last(A).text).group(1)
+    referees = list(range(2000, 2006))
+    for uid in referees:
+        await pipeline.handle(message(person(uid, f"R{uid}"), f"/start {code_a}"))
+    for uid in referees:
+        await intake.submit(body(id=f"fl{uid}", type="first_loan", user={"telegram_id": uid}, amount_fen=1),
+                            received_at=T0)
+    async with app.uow() as uow:
+        tiers = [e for e in await uow.ledger.all_entries() if e.kind == "tier_bonus"]
+    assert [(t.rule, t.amount_fen) for t in tiers] == [("tier:5", 10000)]  # 6 qualified: paid once
+    await intake.submit(body(id="rv1", type="reversal", user={"telegram_id": 2000}, event_id="fl2000"), received_at=T0)
+    async with app.uow() as uow:
+        assert not [e for e in await uow.ledger.all_entries() if e.rule.startswith("reversal:tier")]  # 5 still
+    await intake.submit(body(id="rv2", type="reversal", user={"telegram_id": 2001}, event_id="fl2001"), received_at=T0)
+    async with app.uow() as uow:
+        assert [e.amount_fen for e in await uow.ledger.all_entries() if e.rule == "reversal:tier:5"] == [-10000]
+
+
+async def test_events_for_unknown_users_wait_for_them(app, pipeline, transport, intake):
+    code_a, _ = await chain(pipeline, transport)
+    early = await intake.submit(body(id="x1", type="first_loan", user={"external_id": "P-42"}, amount_fen=1),
+                                received_at=T0)
+    assert early.body["outcome"] == "pending_user"
+    reg = await intake.submit(body(id="x2", type="registered", user={"external_id": "P-42"}, referral_code=code_a),
+                              received_at=T0)
+    assert reg.http_status == 202
+    async with app.uow() as uow:
+        entries = await uow.ledger.all_entries()
+        platform_user = await uow.users.by_external("P-42")
+    assert platform_user.id < 0
+    assert [(e.beneficiary_id, e.level, e.amount_fen) for e in entries] == [(A, 1, 5000)]
+    linked = await intake.submit(body(id="x3", type="account_linked", user={"external_id": "P-42", "telegram_id": D}),
+                                 received_at=T0)
+    assert linked.http_status == 202
+    async with app.uow() as uow:
+        assert (await uow.referrals.binding_of(D)).referrer_id == A
+        assert (await uow.users.by_external("P-42")).id == D
+        assert await uow.referrals.counts(A) == {1: 2, 2: 1}
+
+
+async def test_the_ledger_refuses_updates_and_deletes(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await intake.submit(body(id="e11", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    for statement in ("UPDATE ledger_entries SET amount_fen = 1", "DELETE FROM ledger_entries"):
+        with pytest.raises(Exception, match="append-only"):
+            async with app.uow() as uow:
+                await uow.session.execute(text(statement))
+    async with app.uow() as uow:
+        assert len(await uow.ledger.all_entries()) == 2
+
+
+async def test_user_view_for_the_platform(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    await approve(intake, B)
+    await intake.submit(body(id="e12", type="first_loan", user={"telegram_id": C}, amount_fen=1), received_at=T0)
+    await intake.submit(body(id="e13", type="repayment_on_time", user={"telegram_id": C}, loan_id="L1"), received_at=T0)
+    view = await intake.user_view(B)
+    assert view["referrer_id"] == A and view["upline"] == [A]
+    assert view["balance"]["pending"] == 5500 and view["earnings_by_level"] == {"1": 5500, "2": 0}
+    assert view["eligibility"]["credit_approved"] is True
+    assert view["referee_perk"]["en"].startswith("50%")
+    assert view["quality_score"] == round(100 * 2 / 3)
+    assert await intake.user_view(999_999) is None
