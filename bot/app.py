@@ -26,6 +26,11 @@ class App:
     # Called after a commit that queued outbox rows, so notices leave at once.
     wake_outbox: Callable[[], None] = lambda: None
 
+    def __post_init__(self) -> None:
+        from bot.services.rewards.programs import ProgramBook
+
+        self.programs = ProgramBook(self.program)
+
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "App":
         engine = make_engine(settings.database_url)

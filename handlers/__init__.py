@@ -4,13 +4,16 @@ No aiogram or telegram import belongs here; a runtime adapts its library.
 """
 from __future__ import annotations
 
-from handlers import bind, code, fallback, help, invites, language, start
+from handlers import bind, code, earnings, fallback, help, invites, language, rewards, start
 from handlers.router import Dispatcher, Router
 
 
 def get_routers() -> list[Router]:
     # fallback last: it claims only what nothing else did
-    return [start.router, code.router, bind.router, invites.router, language.router, help.router, fallback.router]
+    return [
+        start.router, code.router, bind.router, invites.router, rewards.router, earnings.router,
+        language.router, help.router, fallback.router,
+    ]
 
 
 def build_dispatcher() -> Dispatcher:

@@ -9,7 +9,7 @@ from handlers.router import Router
 router = Router("help")
 
 # The order users see in the menu and in /help.
-USER_COMMANDS = ("start", "code", "invites", "bind", "language", "help")
+USER_COMMANDS = ("start", "code", "invites", "rewards", "earnings", "bind", "language", "help")
 
 
 def commands_text(ctx: Context) -> str:

@@ -12,23 +12,32 @@ from handlers.texts import refusal_key
 router = Router("start")
 
 
-def welcome(ctx: Context) -> str:
+def welcome(ctx: Context, perk: str = "") -> str:
     name = ctx.incoming.user.first_name if ctx.incoming.user else ""
-    return "\n\n".join((
-        ctx.t("start-welcome", name=name or "🙂"),
-        ctx.t("risk-notice"),
-        ctx.t("start-commands", commands=Raw(commands_text(ctx))),
-    ))
+    parts = [ctx.t("start-welcome", name=name or "🙂")]
+    if perk:
+        parts.append(ctx.t("start-perk", perk=perk))
+    parts += [ctx.t("risk-notice"), ctx.t("start-commands", commands=Raw(commands_text(ctx)))]
+    return "\n\n".join(parts)
+
+
+async def _perk(ctx: Context) -> str:
+    """New users are told what they get for joining."""
+    if not ctx.is_new_user:
+        return ""
+    program = await ctx.services.programs.in_force(ctx.services.uow, ctx.now())
+    return program.perk(ctx.locale)
 
 
 @router.command("start")
 async def start(ctx: Context) -> None:
     payload = ctx.args
+    perk = await _perk(ctx)
     if not payload:
-        await ctx.reply(welcome(ctx))
+        await ctx.reply(welcome(ctx, perk))
         return
     note = await _link_outcome(ctx, payload)
-    await ctx.reply(f"{note}\n\n{welcome(ctx)}")
+    await ctx.reply(f"{note}\n\n{welcome(ctx, perk)}")
 
 
 async def _link_outcome(ctx: Context, payload: str) -> str:

@@ -92,9 +92,8 @@ def handler_errors_fail_tests(request, caplog):  # noqa: ANN001
 async def intake(app):  # noqa: ANN001, ANN201
     """The event intake over the test App, with the default program published."""
     from bot.services.events.intake import EventIntake
-    from bot.services.rewards.programs import ProgramBook
 
     async with app.uow() as uow:
-        await ProgramBook(app).publish_current(uow, app.program, app.clock.now())
+        await app.programs.publish_current(uow, app.program, app.clock.now())
         await uow.commit()
     return EventIntake(app)

@@ -17,6 +17,8 @@ import sys
 
 import typer
 
+from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
+
 app = typer.Typer(
     name="referral-bot",
     help="Referral assistant: a Telegram bot for a lending platform's referral program.",
@@ -25,6 +27,8 @@ app = typer.Typer(
     # Locals could include the bot token or database password.
     pretty_exceptions_show_locals=False,
 )
+
+app.add_typer(events_app, name="events")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -88,7 +92,7 @@ def user(
     telegram_id: int = typer.Argument(..., help="The user's Telegram id."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
-    """Show one user: effective language, status, codes, referrer, upline and referrals per level."""
+    """Show one user: language, status, codes, referrer, upline, referrals and balances (fen) per level."""
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
@@ -103,8 +107,7 @@ def user(
     from bot.cli.userinfo import lookup
 
     try:
-        info = asyncio.run(lookup(settings.database_url, telegram_id, levels=settings.referral_levels,
-                                  default_locale=settings.default_locale))
+        info = asyncio.run(lookup(settings, telegram_id))
     except (SQLAlchemyError, OSError) as exc:
         raise _db_error(exc) from None
     if info is None:
@@ -125,6 +128,10 @@ def user(
     table.add_row("upline", " → ".join(str(u) for u in info["upline"]) or "-")
     for level, count in info["referrals_by_level"].items():
         table.add_row(f"level-{level} referrals", str(count))
+    for state, fen in info["balance"].items():
+        table.add_row(f"balance {state}", f"{fen / 100:,.2f}")
+    for level, fen in info["earnings_by_level"].items():
+        table.add_row(f"level-{level} earnings", f"{fen / 100:,.2f}")
     Console().print(table)
 
 

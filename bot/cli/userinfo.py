@@ -1,47 +1,23 @@
-"""Read-only look-up of one user for `referral-bot user`: profile, codes, upline, counts.
-
-Kept free of business rules and of any Telegram import; the HTTP API may later
-share it through a service.
-"""
+"""`referral-bot user`: the same view of a user the platform gets from GET /api/v1/users/{id}."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
-from bot.i18n import resolve_locale
-from db.uow import UnitOfWork
+from bot.config import Settings
 
 
-async def user_info(uow: UnitOfWork, telegram_id: int, *, levels: int, default_locale: str) -> dict[str, Any] | None:
-    """One JSON-ready dict, or None when the id is not a user we know.
-
-    codes: personal first, then station codes by id. upline: ancestors nearest
-    first, up to `levels` (the closure table). referrals_by_level: the kept
-    per-level counts, "1".."levels", zero where there are none.
-    """
-    user = await uow.users.get(telegram_id)
-    if user is None:
-        return None
-    codes = sorted(await uow.codes.of_owner(telegram_id), key=lambda c: (c.kind != "personal", c.id))
-    binding = await uow.referrals.binding_of(telegram_id)
-    upline = await uow.referrals.upline(telegram_id, levels)
-    counts = await uow.referrals.counts(telegram_id)
-    return {
-        "telegram_id": user.id,
-        "language": resolve_locale(user.language, user.tg_language, default_locale),
-        "status": user.status,
-        "codes": [c.code for c in codes],
-        "referrer_id": binding.referrer_id if binding else None,
-        "upline": upline,
-        "referrals_by_level": {str(k): counts.get(k, 0) for k in range(1, levels + 1)},
-    }
-
-
-async def lookup(database_url: str, telegram_id: int, *, levels: int, default_locale: str) -> dict[str, Any] | None:
+async def lookup(settings: Settings, telegram_id: int) -> dict[str, Any] | None:
+    from bot.services.profile import ProfileService
+    from bot.services.rewards.program import load_program
+    from bot.services.rewards.programs import ProgramBook
     from db.engine import make_engine, make_sessionmaker
+    from db.uow import UnitOfWork
 
-    engine = make_engine(database_url)
+    engine = make_engine(settings.database_url)
     try:
         async with UnitOfWork(make_sessionmaker(engine)) as uow:
-            return await user_info(uow, telegram_id, levels=levels, default_locale=default_locale)
+            profile = ProfileService(uow, settings, ProgramBook(load_program(settings.program_file)))
+            return await profile.view(telegram_id, datetime.now(timezone.utc))
     finally:
         await engine.dispose()

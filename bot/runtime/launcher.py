@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 from bot.app import App
 from bot.config import ConfigError, Settings
 from bot.i18n import resolve_locale
+from bot.runtime.jobs import notify_matured
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
 
@@ -34,7 +35,6 @@ def configure_logging(level: str) -> None:
 async def prepare(settings: Settings) -> App:
     """Migrates, loads the program (PROGRAM_FILE) and stores it as a version if it is new."""
     from bot.services.rewards.program import ProgramError
-    from bot.services.rewards.programs import ProgramBook
     from db.migrate import upgrade
 
     await upgrade(settings.database_url)
@@ -48,7 +48,7 @@ async def prepare(settings: Settings) -> App:
                           f"{settings.referral_levels}; the referral tree keeps only that many levels")
     try:
         async with app.uow() as uow:
-            await ProgramBook(app).publish_current(uow, app.program, app.clock.now())
+            await app.programs.publish_current(uow, app.program, app.clock.now())
             await uow.commit()
     except ProgramError as exc:
         await app.close()
@@ -115,11 +115,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     web_runner = None
-    sender = sender_task = None
+    sender = sender_task = jobs = None
     try:
         app.bot_username = await runtime.open(pipeline)
         await register_commands(app, runtime.transport)
         sender, sender_task = start_outbox(app, runtime.transport)
+        jobs = asyncio.create_task(notify_matured(app, stop), name="matured-notices")
         if settings.webhook_url:
             web_runner = await _start_web(settings, runtime)
             await runtime.set_webhook(settings.webhook_url, settings.webhook_secret, ALLOWED_UPDATES)
@@ -138,7 +139,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await pipeline.drain()
         if sender is not None:
             sender.stop()
-            await asyncio.gather(sender_task, return_exceptions=True)
+            await asyncio.gather(*(t for t in (sender_task, jobs) if t is not None), return_exceptions=True)
         await runtime.close()
         await app.close()
         log.info("bot stopped")

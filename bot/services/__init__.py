@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
 from bot.services.invites import InvitesService
+from bot.services.rewards.overview import RewardsView
 from bot.services.users import UserService
 
 if TYPE_CHECKING:
@@ -23,3 +24,5 @@ class Services:
         self.codes = CodeService(uow, app.clock)
         self.binding = BindingService(uow, app.clock, settings.referral_levels)
         self.invites = InvitesService(uow, settings.referral_levels)
+        self.rewards = RewardsView(uow, app.programs, settings.tz)
+        self.programs = app.programs

@@ -1,31 +1,29 @@
 """One user as operators and the platform see them: `referral-bot user --json` and GET /api/v1/users/{id}."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
+from bot.config import Settings
 from bot.i18n import resolve_locale
 from bot.services.rewards.balances import BalanceService
+from bot.services.rewards.programs import ProgramBook
 from bot.services.rewards.quality import quality_score
 from db.uow import UnitOfWork
 
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.services.rewards.programs import ProgramBook
-
 
 class ProfileService:
-    def __init__(self, uow: UnitOfWork, app: "App", programs: "ProgramBook") -> None:
+    def __init__(self, uow: UnitOfWork, settings: Settings, programs: ProgramBook) -> None:
         self.uow = uow
-        self.app = app
+        self.settings = settings
         self.programs = programs
 
-    async def view(self, telegram_id: int) -> dict[str, Any] | None:
-        uow, settings = self.uow, self.app.settings
+    async def view(self, telegram_id: int, now: datetime) -> dict[str, Any] | None:
+        uow, settings = self.uow, self.settings
         user = await uow.users.get(telegram_id)
         if user is None:
             return None
         levels = settings.referral_levels
-        now = self.app.clock.now()
         codes = sorted(await uow.codes.of_owner(telegram_id), key=lambda c: (c.kind != "personal", c.id))
         binding = await uow.referrals.binding_of(telegram_id)
         counts = await uow.referrals.counts(telegram_id)

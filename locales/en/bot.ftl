@@ -70,3 +70,46 @@ callback-expired = This button has expired.
 error-generic = Sorry, something went wrong. Please try again later.
 
 notice-joined = 🎉 Someone joined through your link: <b>{ $name }</b>. Send /invites to see.
+
+## Rewards. Amounts arrive formatted (¥50.00); $rule is first_loan | repayment_on_time | second_credit | tier.
+rule-name = { $rule ->
+        [first_loan] first loan
+        [repayment_on_time] on-time repayment
+        [second_credit] second credit line
+        [tier] tier bonus
+       *[other] reward
+    }
+start-perk = 🎁 Your new-member perk: { $perk }
+cmd-rewards = My rewards and balance
+cmd-earnings = Earnings by level and rule
+
+rewards-title = <b>My rewards</b>
+rewards-balances = Pending: { $pending }
+    Available: { $available }
+    Paid out: { $paid }
+rewards-owed = To be offset: { $owed } (a reward already paid out was reversed; it is deducted from later rewards)
+rewards-next-tier = { $qualified } qualified friends (with a first loan) so far; { $missing } more to reach { $target } and a tier bonus of { $bonus }.
+rewards-no-tier = { $qualified } qualified friends; you have earned every tier bonus.
+rewards-quality = Referrer quality score: { $score }/100 (friends' on-time repayments raise it, reversed loans lower it)
+rewards-hint = Rewards become available when their hold ends and, where the rules say so, after your credit check on the platform. Send /earnings for details.
+
+earnings-title = <b>Earnings</b>
+earnings-month = <b>This month</b>: { $total }
+earnings-all-time = <b>All time</b>: { $total }
+earnings-level = · Level { $level }: { $amount }
+earnings-rule = · { rule-name }: { $amount }
+earnings-recent-button = Last 20 entries
+earnings-recent-title = <b>Last { $count } entries</b>
+earnings-recent-empty = No reward entries yet.
+earnings-entry = { $date } { $amount } · { $kind ->
+        [reward] level { $level } { rule-name }
+        [tier_bonus] tier bonus
+        [reversal] reversed: { rule-name }
+       *[payout] payout
+    }
+
+notice-reward = 💰 You earned a level { $level } { rule-name } reward of { $amount }, available from { $date }.
+notice-reward-held = 💰 You earned a level { $level } { rule-name } reward of { $amount }. It becomes available once you pass the platform's credit check.
+notice-reward-available = ✅ Your level { $level } { rule-name } reward of { $amount } is now available. Send /rewards to see.
+notice-reward-reversed = ↩️ A level { $level } { rule-name } reward of { $amount } was reversed (a cancelled loan or a risk check).
+notice-payout = 🏦 The platform paid you { $amount }.

@@ -67,3 +67,46 @@ callback-expired = 这个按钮已失效。
 error-generic = 抱歉，处理时出错了，请稍后再试。
 
 notice-joined = 🎉 有新朋友通过你的链接加入了：<b>{ $name }</b>。发送 /invites 查看。
+
+## Rewards. Amounts arrive formatted (¥50.00); $rule is first_loan | repayment_on_time | second_credit | tier.
+rule-name = { $rule ->
+        [first_loan] 首笔借款
+        [repayment_on_time] 按时还款
+        [second_credit] 第二笔授信
+        [tier] 阶梯奖励
+       *[other] 奖励
+    }
+start-perk = 🎁 新人福利：{ $perk }
+cmd-rewards = 我的奖励与余额
+cmd-earnings = 收益明细（按级别、按规则）
+
+rewards-title = <b>我的奖励</b>
+rewards-balances = 待入账：{ $pending }
+    可提现：{ $available }
+    已发放：{ $paid }
+rewards-owed = 待抵扣：{ $owed }（已发放的奖励被撤销，将从后续奖励中扣除）
+rewards-next-tier = 已有 { $qualified } 位合格好友（已完成首笔借款），再邀请 { $missing } 位达到 { $target } 位，可获阶梯奖励 { $bonus }。
+rewards-no-tier = 已有 { $qualified } 位合格好友，所有阶梯奖励均已获得。
+rewards-quality = 推荐质量分：{ $score }/100（好友按时还款加分，借款被撤销减分）
+rewards-hint = 奖励在持有期结束后入账；若规则要求，需先通过平台的信用审核。发送 /earnings 查看明细。
+
+earnings-title = <b>收益明细</b>
+earnings-month = <b>本月</b>：{ $total }
+earnings-all-time = <b>累计</b>：{ $total }
+earnings-level = · 第 { $level } 级：{ $amount }
+earnings-rule = · { rule-name }：{ $amount }
+earnings-recent-button = 最近 20 笔记录
+earnings-recent-title = <b>最近 { $count } 笔记录</b>
+earnings-recent-empty = 还没有任何奖励记录。
+earnings-entry = { $date } { $amount } · { $kind ->
+        [reward] 第 { $level } 级{ rule-name }奖励
+        [tier_bonus] 阶梯奖励
+        [reversal] 撤销：{ rule-name }
+       *[payout] 发放
+    }
+
+notice-reward = 💰 你获得一笔第 { $level } 级{ rule-name }奖励 { $amount }，预计 { $date } 可提现。
+notice-reward-held = 💰 你获得一笔第 { $level } 级{ rule-name }奖励 { $amount }。通过平台信用审核后即可入账。
+notice-reward-available = ✅ 第 { $level } 级{ rule-name }奖励 { $amount } 已可提现。发送 /rewards 查看。
+notice-reward-reversed = ↩️ 因借款取消或风控原因，一笔第 { $level } 级{ rule-name }奖励 { $amount } 已被撤销。
+notice-payout = 🏦 平台已向你发放奖励 { $amount }。

@@ -10,6 +10,7 @@ from bot.i18n import I18n
 from handlers.help import USER_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
+NOTICE_KEY = re.compile(r"""["'](notice-[a-z-]+)["']""")
 KEY_IN_CODE = re.compile(r"""(?:\bt\(|text_key=)\s*(?:[\w.]+,\s*)?["']([a-z][a-z0-9-]+)["']""")
 
 
@@ -17,7 +18,9 @@ def used_keys() -> set[str]:
     keys: set[str] = set()
     for folder in ("bot", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
-            keys |= set(KEY_IN_CODE.findall(path.read_text(encoding="utf-8")))
+            source = path.read_text(encoding="utf-8")
+            keys |= set(KEY_IN_CODE.findall(source))
+            keys |= set(NOTICE_KEY.findall(source))  # outbox notices name their text by key
     keys |= {f"cmd-{name}" for name in USER_COMMANDS} | {f"language-name-{loc}" for loc in SUPPORTED_LOCALES}
     keys |= {"bind-malformed", "bind-unknown-code", "bind-code-off", "bind-own-code", "bind-already-bound",
              "bind-cycle", "bind-is-bot"}  # via handlers/texts.py

@@ -18,13 +18,12 @@ from bot.services.events.outcome import Submission
 from bot.services.events.schema import InvalidEvent, parse_event
 from bot.services.profile import ProfileService
 from bot.services.rewards.notices import LedgerNotices
-from bot.services.rewards.programs import ProgramBook
 
 
 class EventIntake:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.programs = ProgramBook(app)
+        self.programs = app.programs
 
     async def submit(self, raw: bytes, *, received_at: datetime) -> Submission:
         try:
@@ -56,7 +55,7 @@ class EventIntake:
 
     async def user_view(self, telegram_id: int) -> dict | None:
         async with self.app.uow() as uow:
-            return await ProfileService(uow, self.app, self.programs).view(telegram_id)
+            return await ProfileService(uow, self.app.settings, self.programs).view(telegram_id, self.app.clock.now())
 
 
 @asynccontextmanager

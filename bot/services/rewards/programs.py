@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
-
 from bot.services.rewards.program import Program, ProgramError, program_from_json
 from db.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 # The first version ever published covers everything before it, too.
 BEGINNING = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 class ProgramBook:
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, configured: Program) -> None:
+        self.configured = configured  # PROGRAM_FILE (or the built-in one): used until a version is stored
         self._cache: dict[int, Program] = {}
 
     async def publish_current(self, uow: UnitOfWork, program: Program, now: datetime) -> None:
@@ -35,7 +30,7 @@ class ProgramBook:
     async def in_force(self, uow: UnitOfWork, at: datetime) -> Program:
         row = await uow.programs.in_force(at) or await uow.programs.in_force(datetime.max.replace(tzinfo=timezone.utc))
         if row is None:
-            return self.app.program
+            return self.configured
         if row.version not in self._cache:
             self._cache[row.version] = program_from_json(row.rules, row.source)
         return self._cache[row.version]
