@@ -75,7 +75,9 @@ class ImportAborted(Exception):
         self.cause = cause
 
 
-def read_lines(stream: BinaryIO, max_bytes: int, on_bytes: Callable[[int], None]) -> Iterator[tuple[int, bytes | None]]:
+def read_lines(
+    stream: BinaryIO, max_bytes: int, on_bytes: Callable[[int], None]
+) -> Iterator[tuple[int, bytes | None]]:
     """Yields (line number, body, or None for a line over max_bytes), skipping blank lines."""
     cap = max_bytes + 2  # room for the body and "\r\n"
     number = 0

@@ -121,8 +121,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await register_commands(app, runtime.transport)
         sender, sender_task = start_outbox(app, runtime.transport)
         jobs = asyncio.create_task(notify_matured(app, stop), name="matured-notices")
+        # The platform API listens in both modes, and before Telegram can reach the webhook.
+        web_runner = await _start_web(settings, runtime, app)
         if settings.webhook_url:
-            web_runner = await _start_web(settings, runtime)
             await runtime.set_webhook(settings.webhook_url, settings.webhook_secret, ALLOWED_UPDATES)
         else:
             await runtime.delete_webhook()
@@ -145,21 +146,33 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("bot stopped")
 
 
-async def _start_web(settings: Settings, runtime: "Runtime"):  # noqa: ANN202
+async def _start_web(settings: Settings, runtime: "Runtime", app: App):  # noqa: ANN202
     from aiohttp import web
 
+    from bot.api.app import add_api_routes
     from bot.runtime.webhook import add_webhook_route, webhook_path
+    from bot.services.events.intake import EventIntake
 
     web_app = web.Application(client_max_size=1 << 20)
-    add_webhook_route(web_app, webhook_path(settings.webhook_url), settings.webhook_secret, runtime.feed_webhook)
-    web_app.router.add_get("/healthz", lambda _request: web.json_response({"status": "ok"}))
-    runner = web.AppRunner(web_app)
+    if settings.webhook_url:
+        add_webhook_route(web_app, webhook_path(settings.webhook_url), settings.webhook_secret, runtime.feed_webhook)
+    web_app.router.add_get("/healthz", _healthz)
+    intake = EventIntake(app)
+    add_api_routes(web_app, lambda: intake, settings, clock=app.clock)
+    # bot.api logs one line per API request; aiohttp's access log would repeat each one.
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.api_host, settings.api_port)
     await site.start()
     port = runner.addresses[0][1] if runner.addresses else settings.api_port
     log.info("listening on http://%s:%s", settings.api_host, port)
     return runner
+
+
+async def _healthz(_request):  # noqa: ANN001, ANN202
+    from aiohttp import web
+
+    return web.json_response({"status": "ok"})
 
 
 def run_bot(settings: Settings) -> None:
