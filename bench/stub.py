@@ -1,0 +1,76 @@
+"""aiogram without the network: a Bot whose session answers every call with a canned result,
+and update builders. The bare-aiogram baseline and the product's runtime use the same stub."""
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import GetMe, SendMessage, SendPhoto, TelegramMethod
+from aiogram.types import Chat, Message, PhotoSize, Update, User
+
+from bench.dataset import PROFILE_LANGUAGE, first_name
+
+STUB_FILE_ID = "AgACAgIAAxkBAAIBstubPhotoFileIdFromTelegram"
+BOT_USERNAME = "ReferralBenchBot"
+
+
+class StubSession(BaseSession):
+    """make_request returns a prebuilt result (a Message for sends) and counts calls; no I/O at all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: Counter[str] = Counter()
+        now = datetime.now(timezone.utc)
+        chat = Chat(id=1, type="private", first_name="Stub")
+        self._text = Message(message_id=1, date=now, chat=chat, text="ok")
+        self._photo = Message(message_id=2, date=now, chat=chat, caption="ok", photo=[
+            PhotoSize(file_id=STUB_FILE_ID, file_unique_id="stub", width=444, height=444)])
+        self._me = User(id=123, is_bot=True, first_name="Bench", username=BOT_USERNAME)
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        self.calls[method.__api_method__] += 1
+        if isinstance(method, SendMessage):
+            return self._text
+        if isinstance(method, SendPhoto):
+            return self._photo
+        if isinstance(method, GetMe):
+            return self._me
+        return True
+
+    async def stream_content(self, url: str, headers: dict | None = None, timeout: int = 30,
+                             chunk_size: int = 65536, raise_for_status: bool = True):  # noqa: ANN201
+        yield b""
+
+    async def close(self) -> None:
+        pass
+
+
+def stub_bot() -> Bot:
+    """Configured like bot.runtime.aiogram.runner.make_bot, but on the stub session."""
+    return Bot("123:abc", session=StubSession(),
+               default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
+
+
+_update_ids = itertools.count(1)
+
+
+def command_update(bot: Bot, user_id: int, text: str) -> Update:
+    """A private-chat command message, as getUpdates would deliver it (parsed and bound to the bot)."""
+    update_id = next(_update_ids)
+    name = first_name(user_id)
+    command_length = len(text.partition(" ")[0])
+    return Update.model_validate({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id, "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": name},
+            "from": {"id": user_id, "is_bot": False, "first_name": name, "language_code": PROFILE_LANGUAGE},
+            "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": command_length}],
+        },
+    }, context={"bot": bot})
