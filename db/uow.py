@@ -1,6 +1,7 @@
 """Unit of work: one session and transaction per update (or per API call), with its repositories."""
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +23,13 @@ class UnitOfWork:
         self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
+        # SQLite has one connection; asyncio.Queue (the pool) lets a returning task barge ahead of
+        # waiters, starving some updates. A FIFO lock hands the connection out in arrival order.
+        bind = self._sessionmaker.kw.get("bind")
+        self._fifo = None
+        if bind is not None and bind.dialect.name == "sqlite":
+            self._fifo = bind.sync_engine.__dict__.setdefault("_fifo_lock", asyncio.Lock())
+            await self._fifo.acquire()
         self.session = self._sessionmaker()
         # Set by whoever queues an outbox row, so the sender is woken after commit.
         self.outbox_queued = False
@@ -43,6 +51,8 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            if self._fifo is not None:
+                self._fifo.release()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -50,7 +50,7 @@ async def _link_outcome(ctx: Context, payload: str) -> str:
         if services.users.within_bind_window(ctx.user, ctx.app.settings.bind_window_hours):
             return ctx.t("start-not-new-bind-hint", hours=ctx.app.settings.bind_window_hours)
         return ctx.t("start-not-new")
-    result = await services.binding.bind(ctx.user_id, payload, source="link")
+    result = await services.binding.bind(ctx.user_id, payload, source="link", referee=ctx.user, fresh=True)
     if result.outcome is Outcome.BOUND:
         assert result.referrer is not None
         return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))

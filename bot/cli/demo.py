@@ -108,7 +108,7 @@ async def _seed_chunk(uow: UnitOfWork, clock: SystemClock, levels: int, chunk: l
             user_id=u.id, first_name=u.first_name, username=None, is_bot=False, tg_language=u.tg_language,
             now=clock.now(),
         )
-        report.created_users += created
+        report.created_users += created is not None
         if created and u.chosen_language:
             await uow.users.set_language(u.id, u.chosen_language)
         if created and u.index == AGENT_INDEX:

@@ -12,7 +12,6 @@ import enum
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
@@ -40,6 +39,8 @@ class BindResult:
     outcome: Outcome
     referrer: UserRow | None = None
     code: CodeRow | None = None
+    referee_name: str | None = None
+    fresh: bool = False
 
     @property
     def ok(self) -> bool:
@@ -56,44 +57,48 @@ class BindingService:
         """Looks a typed or linked code up; (problem, code, owner) with problem None when usable."""
         if not is_valid_payload(raw):
             return Outcome.MALFORMED, None, None
-        code = await self.uow.codes.by_code(normalize(raw))
-        if code is None:
+        found = await self.uow.codes.with_owner(normalize(raw))
+        if found is None:
             return Outcome.UNKNOWN_CODE, None, None
-        owner = await self.uow.users.get(code.owner_id)
-        if owner is None:
-            return Outcome.UNKNOWN_CODE, None, None
+        code, owner = found
         if not code.active or owner.status == "frozen":
             return Outcome.CODE_OFF, code, owner
         return None, code, owner
 
-    async def check(self, referee_id: int, raw_code: str) -> BindResult:
-        """Everything bind() would refuse, without writing: used to confirm before /bind."""
+    async def check(self, referee_id: int, raw_code: str, *, referee: UserRow | None = None,
+                    fresh: bool = False) -> BindResult:
+        """Everything bind() would refuse, without writing: used to confirm before /bind.
+
+        `referee` saves a read when the caller has the row; `fresh` says the referee was created in
+        this very transaction, so they can have neither a referrer nor a downline yet.
+        """
         problem, code, owner = await self.resolve_code(raw_code)
         if problem is not None:
             return BindResult(problem, owner, code)
         assert code is not None and owner is not None
-        referee = await self.uow.users.get(referee_id)
+        if referee is None or referee.id != referee_id:
+            referee = await self.uow.users.get(referee_id)
         if referee is None:
             return BindResult(Outcome.NOT_FOUND)
         if referee.is_bot:
             return BindResult(Outcome.IS_BOT)
         if owner.id == referee_id:
             return BindResult(Outcome.OWN_CODE, owner, code)
-        if await self.uow.referrals.binding_of(referee_id) is not None:
-            return BindResult(Outcome.ALREADY_BOUND, owner, code)
-        if await self.uow.referrals.chain_contains(owner.id, referee_id):
-            return BindResult(Outcome.CYCLE, owner, code)
-        return BindResult(Outcome.BOUND, owner, code)
+        if not fresh:
+            if await self.uow.referrals.binding_of(referee_id) is not None:
+                return BindResult(Outcome.ALREADY_BOUND, owner, code)
+            if await self.uow.referrals.chain_contains(owner.id, referee_id):
+                return BindResult(Outcome.CYCLE, owner, code)
+        return BindResult(Outcome.BOUND, owner, code, referee.first_name, fresh)
 
-    async def bind(self, referee_id: int, raw_code: str, source: str) -> BindResult:
-        verdict = await self.check(referee_id, raw_code)
+    async def bind(self, referee_id: int, raw_code: str, source: str, *, referee: UserRow | None = None,
+                   fresh: bool = False) -> BindResult:
+        verdict = await self.check(referee_id, raw_code, referee=referee, fresh=fresh)
         if not verdict.ok:
             return verdict
         assert verdict.referrer is not None and verdict.code is not None
-        try:
-            async with self.uow.savepoint():
-                await self._write(referee_id, verdict.referrer.id, verdict.code.id, source)
-        except IntegrityError:
+        if not await self._write(referee_id, verdict.referrer.id, verdict.code.id, source, verdict.referee_name,
+                                 has_subtree=not verdict.fresh):
             # A racing delivery bound this referee first; the primary key decided.
             return BindResult(Outcome.ALREADY_BOUND, verdict.referrer, verdict.code)
         return verdict
@@ -102,14 +107,17 @@ class BindingService:
         """Writes an edge already judged elsewhere (a merged platform identity keeps its referrer)."""
         await self._write(referee_id, referrer_id, code_id, source)
 
-    async def _write(self, referee_id: int, referrer_id: int, code_id: int | None, source: str) -> None:
+    async def _write(self, referee_id: int, referrer_id: int, code_id: int | None, source: str,
+                     referee_name: str | None = None, has_subtree: bool = True) -> bool:
         now = self.clock.now()
         refs = self.uow.referrals
-        await refs.insert_binding(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, now=now)
+        if not await refs.insert_binding(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id,
+                                         source=source, now=now):
+            return False
         # referrer at distance 0 from the new edge, then its own upline
         above = [referrer_id] + await refs.upline(referrer_id, self.levels - 1)
         # the referee and whatever subtree it already had (a late /bind)
-        below = [(referee_id, 0, now)] + await refs.subtree(referee_id, self.levels - 1)
+        below = [(referee_id, 0, now)] + (await refs.subtree(referee_id, self.levels - 1) if has_subtree else [])
         rows, counts = [], Counter()
         for up_distance, ancestor in enumerate(above):
             for descendant, down_distance, bound_at in below:
@@ -119,10 +127,13 @@ class BindingService:
                     counts[(ancestor, depth)] += 1
         await refs.insert_closure(rows)
         await refs.bump_counts(dict(counts))
-        referee = await self.uow.users.get(referee_id)
+        if referee_name is None:
+            referee = await self.uow.users.get(referee_id)
+            referee_name = referee.first_name if referee else None
         await enqueue(
             self.uow.session, chat_id=referrer_id, kind="join", text_key="notice-joined",
-            args={"name": mask_name(referee.first_name if referee else None)},
+            args={"name": mask_name(referee_name)},
             now=now, priority=PRIORITY_TRANSACTIONAL, dedup_key=f"join:{referee_id}",
         )
         self.uow.outbox_queued = True
+        return True

@@ -30,12 +30,18 @@ class UserService:
 
     async def touch(self, profile: TelegramProfile) -> tuple[UserRow, bool]:
         """Records the person on first contact, whatever they sent; True when this was it."""
-        created = await self.uow.users.insert_if_absent(
-            user_id=profile.id, first_name=profile.first_name, username=profile.username,
-            is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now(),
-        )
+        # Most updates come from people we know: one read, and an insert only for newcomers.
         row = await self.uow.users.get(profile.id)
-        assert row is not None
+        created = False
+        if row is None:
+            row = await self.uow.users.insert_if_absent(
+                user_id=profile.id, first_name=profile.first_name, username=profile.username,
+                is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now(),
+            )
+            created = row is not None
+            if row is None:  # a concurrent first update of the same person inserted it
+                row = await self.uow.users.get(profile.id)
+            assert row is not None
         if row.status == "blocked":
             # They wrote to us, so they unblocked the bot: notices may flow again.
             await self.uow.users.set_status(profile.id, "active")

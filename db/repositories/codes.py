@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Code
+from db.models import Code, User
+from db.repositories.users import _COLUMNS as USER_COLUMNS, UserRow
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,25 @@ class CodeRow:
 _COLUMNS = (Code.id, Code.code, Code.owner_id, Code.kind, Code.label, Code.active, Code.qr_file_id)
 
 
+_BY_CODE = select(*_COLUMNS).where(Code.code == bindparam("code"))
+# The code and its owner in one round trip: every link opened needs both.
+_WITH_OWNER = select(*_COLUMNS, *USER_COLUMNS).join(User, User.id == Code.owner_id).where(Code.code == bindparam("code"))
+
+
 class CodeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def by_code(self, code: str) -> CodeRow | None:
-        row = (await self.session.execute(select(*_COLUMNS).where(Code.code == code))).first()
+        row = (await self.session.execute(_BY_CODE, {"code": code})).first()
         return CodeRow(*row) if row else None
+
+    async def with_owner(self, code: str) -> tuple[CodeRow, UserRow] | None:
+        row = (await self.session.execute(_WITH_OWNER, {"code": code})).first()
+        if row is None:
+            return None
+        n = len(_COLUMNS)
+        return CodeRow(*row[:n]), UserRow(*row[n:])
 
     async def personal(self, owner_id: int) -> CodeRow | None:
         row = (

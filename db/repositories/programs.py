@@ -37,6 +37,13 @@ class ProgramRepository:
             .order_by(ProgramVersion.effective_at.desc(), ProgramVersion.version.desc()).limit(1))).first()
         return ProgramRow(*row) if row else None
 
+    async def schedule(self) -> list[tuple[datetime, int]]:
+        """(effective_at, version) of every version, newest first."""
+        rows = await self.session.execute(
+            select(ProgramVersion.effective_at, ProgramVersion.version)
+            .order_by(ProgramVersion.effective_at.desc(), ProgramVersion.version.desc()))
+        return [(r[0], r[1]) for r in rows]
+
     async def insert_if_absent(self, *, version: int, source: str, rules: dict, effective_at: datetime,
                                now: datetime) -> bool:
         stmt = insert_for(self.session, ProgramVersion).values(

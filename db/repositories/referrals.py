@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -27,17 +28,40 @@ class RefereeRow:
     bound_at: datetime
 
 
+# Statements are built once: compiling per call costs more than running them.
+_BINDING_OF = select(Binding.referee_id, Binding.referrer_id, Binding.code_id, Binding.source, Binding.bound_at
+                     ).where(Binding.referee_id == bindparam("rid"))
+_chain = select(Binding.referrer_id.label("uid"), literal(1).label("hops")).where(
+    Binding.referee_id == bindparam("start")).cte("chain", recursive=True)
+_chain = _chain.union_all(select(Binding.referrer_id, _chain.c.hops + 1).join(_chain, Binding.referee_id == _chain.c.uid)
+                          .where(_chain.c.hops < bindparam("max_hops")))
+_CHAIN = select(literal(1)).select_from(_chain).where(_chain.c.uid == bindparam("target")).limit(1)
+_UPLINE = select(ReferralClosure.ancestor_id).where(
+    ReferralClosure.descendant_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd")).order_by(ReferralClosure.depth)
+_SUBTREE = select(ReferralClosure.descendant_id, ReferralClosure.depth, Binding.bound_at).join(
+    Binding, Binding.referee_id == ReferralClosure.descendant_id).where(
+    ReferralClosure.ancestor_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd"))
+_INS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# The primary key decides a race: a second binding of one referee inserts nothing.
+_ADD_BINDING = {k: f(Binding).on_conflict_do_nothing(index_elements=[Binding.referee_id]) for k, f in _INS.items()}
+_ADD_CLOSURE = {k: f(ReferralClosure) for k, f in _INS.items()}
+
+
+def _bump(insert):  # noqa: ANN001, ANN202
+    stmt = insert(ReferralCount)
+    return stmt.on_conflict_do_update(index_elements=[ReferralCount.user_id, ReferralCount.depth],
+                                      set_={"count": ReferralCount.count + stmt.excluded.count})
+
+
+_BUMP = {k: _bump(f) for k, f in _INS.items()}
+
+
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def binding_of(self, referee_id: int) -> BindingRow | None:
-        row = (
-            await self.session.execute(
-                select(Binding.referee_id, Binding.referrer_id, Binding.code_id, Binding.source, Binding.bound_at)
-                .where(Binding.referee_id == referee_id)
-            )
-        ).first()
+        row = (await self.session.execute(_BINDING_OF, {"rid": referee_id})).first()
         return BindingRow(*row) if row else None
 
     async def chain_contains(self, start_id: int, target_id: int, max_hops: int = 100_000) -> bool:
@@ -47,41 +71,26 @@ class ReferralRepository:
         """
         if start_id == target_id:
             return True
-        chain = select(Binding.referrer_id.label("uid"), literal(1).label("hops")).where(
-            Binding.referee_id == start_id
-        ).cte("chain", recursive=True)
-        chain = chain.union_all(
-            select(Binding.referrer_id, chain.c.hops + 1)
-            .join(chain, Binding.referee_id == chain.c.uid)
-            .where(chain.c.hops < max_hops)
-        )
-        found = await self.session.execute(select(literal(1)).select_from(chain).where(chain.c.uid == target_id).limit(1))
+        found = await self.session.execute(_CHAIN, {"start": start_id, "max_hops": max_hops, "target": target_id})
         return found.first() is not None
 
     async def insert_binding(
         self, *, referee_id: int, referrer_id: int, code_id: int | None, source: str, now: datetime
-    ) -> None:
-        self.session.add(
-            Binding(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now)
-        )
-        await self.session.flush()
+    ) -> bool:
+        """False when the referee already has a binding (a racing delivery won)."""
+        conn = await self.session.connection()
+        result = await conn.execute(_ADD_BINDING[self.session.bind.dialect.name], dict(
+            referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now))
+        return result.rowcount == 1
 
     async def upline(self, user_id: int, max_depth: int) -> list[int]:
         """Ancestors nearest first, up to max_depth: one index look-up on the closure's key."""
-        rows = await self.session.execute(
-            select(ReferralClosure.ancestor_id)
-            .where(ReferralClosure.descendant_id == user_id, ReferralClosure.depth <= max_depth)
-            .order_by(ReferralClosure.depth)
-        )
+        rows = await self.session.execute(_UPLINE, {"uid": user_id, "maxd": max_depth})
         return [r[0] for r in rows]
 
     async def subtree(self, user_id: int, max_depth: int) -> list[tuple[int, int, datetime]]:
         """(descendant, depth, bound_at) under user_id, to re-hang a subtree that binds late."""
-        rows = await self.session.execute(
-            select(ReferralClosure.descendant_id, ReferralClosure.depth, Binding.bound_at)
-            .join(Binding, Binding.referee_id == ReferralClosure.descendant_id)
-            .where(ReferralClosure.ancestor_id == user_id, ReferralClosure.depth <= max_depth)
-        )
+        rows = await self.session.execute(_SUBTREE, {"uid": user_id, "maxd": max_depth})
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def insert_closure(self, rows: list[tuple[int, int, int, datetime]]) -> None:
@@ -89,7 +98,7 @@ class ReferralRepository:
         if not rows:
             return
         await self.session.execute(
-            insert_for(self.session, ReferralClosure),
+            _ADD_CLOSURE[self.session.bind.dialect.name],
             [dict(descendant_id=d, depth=k, ancestor_id=a, bound_at=t) for d, k, a, t in rows],
         )
 
@@ -97,13 +106,8 @@ class ReferralRepository:
         """Adds to (user, depth) counters in the binding transaction."""
         if not increments:
             return
-        for (user_id, depth), n in increments.items():
-            stmt = insert_for(self.session, ReferralCount).values(user_id=user_id, depth=depth, count=n)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[ReferralCount.user_id, ReferralCount.depth],
-                set_={"count": ReferralCount.count + stmt.excluded.count},
-            )
-            await self.session.execute(stmt)
+        await self.session.execute(_BUMP[self.session.bind.dialect.name], [
+            dict(user_id=u, depth=d, count=n) for (u, d), n in sorted(increments.items())])
 
     async def counts(self, user_id: int) -> dict[int, int]:
         rows = await self.session.execute(

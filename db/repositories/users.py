@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
@@ -31,12 +31,16 @@ _COLUMNS = (
 )
 
 
+# Built once: compiling a statement per call costs more than running it.
+_GET = select(*_COLUMNS).where(User.id == bindparam("uid"))
+
+
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, user_id: int) -> UserRow | None:
-        row = (await self.session.execute(select(*_COLUMNS).where(User.id == user_id))).first()
+        row = (await self.session.execute(_GET, {"uid": user_id})).first()
         return UserRow(*row) if row else None
 
     async def get_many(self, ids: list[int]) -> dict[int, UserRow]:
@@ -48,15 +52,15 @@ class UserRepository:
     async def insert_if_absent(
         self, *, user_id: int, first_name: str, username: str | None, is_bot: bool,
         tg_language: str | None, now: datetime,
-    ) -> bool:
-        """True when this call created the user (first contact)."""
+    ) -> UserRow | None:
+        """The new row when this call created the user (first contact); None if they existed."""
         stmt = insert_for(self.session, User).values(
             id=user_id, first_name=first_name[:128], username=(username or None) and username[:64],
             is_bot=is_bot, tg_language=(tg_language or None) and tg_language[:16],
             first_seen_at=now, role="user", status="active",
-        ).on_conflict_do_nothing(index_elements=[User.id])
-        result = await self.session.execute(stmt)
-        return result.rowcount == 1
+        ).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
+        row = (await self.session.execute(stmt)).first()
+        return UserRow(*row) if row else None
 
     async def refresh_profile(self, user_id: int, first_name: str, username: str | None, tg_language: str | None) -> None:
         await self.session.execute(
