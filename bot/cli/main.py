@@ -18,6 +18,7 @@ import sys
 import typer
 
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
+from bot.cli.ledger import ledger_app  # Typer only, likewise
 
 app = typer.Typer(
     name="referral-bot",
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 
 app.add_typer(events_app, name="events")
+app.add_typer(ledger_app, name="ledger")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

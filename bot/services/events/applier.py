@@ -3,7 +3,8 @@
 Runs inside the intake's transaction, so "stored" and "applied" commit
 together. An event about someone we don't know yet waits (pending_user) and is
 applied when the platform links or registers them; a reversal that arrives
-before its target waits (pending_target) and is applied right after it.
+before its target waits (pending_target) and is settled right after it, whatever
+the target's outcome.
 """
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ class EventApplier:
     async def apply(self, event: EventRow, referral_code: str | None = None) -> Result:
         result = await self._dispatch(event, referral_code)
         await self._record(event, result)
+        if result.outcome not in ("pending_user", "pending_target"):
+            # Reversals that came before this event waited for it; settle them now, with the outcome
+            # they would have had in order (applied, or refused when this is not a conversion).
+            for reversal in await self.uow.events.reversals_waiting_for(event.key):
+                await self.apply(reversal)
         return result
 
     async def _record(self, event: EventRow, result: Result) -> None:
@@ -74,9 +80,6 @@ class EventApplier:
             applied = await ConversionRewards(self.uow, self.notices).apply(event, user.id, program, self.now)
             if applied.declined:
                 return Result("ignored", applied.declined)
-            await self._record(event, Result("applied", applied.detail()))
-            for reversal in await self.uow.events.reversals_waiting_for(event.key):
-                await self.apply(reversal)
             return Result("applied", applied.detail())
         if kind == "payout":
             refused = await pay_out(self.uow, self.notices, user.id, event.amount_fen or 0, event.id,

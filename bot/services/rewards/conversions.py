@@ -39,6 +39,9 @@ class ConversionRewards:
     async def apply(self, event: EventRow, referee_id: int, program: Program, now: datetime) -> Applied:
         result = Applied()
         rule = event.type
+        # Two conversions of one referee at once (different ids) must not both count themselves as the
+        # first loan, or as under the cap: the counts below are taken under the referee's row lock.
+        await self.uow.users.lock(referee_id)
         if rule == "first_loan" and await self.uow.events.count_applied(referee_id, "first_loan") > 1:
             result.declined = "not the referee's first loan"
             return result
