@@ -258,6 +258,8 @@ class LedgerEntry(Base):
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_target"),
         UniqueConstraint("event_id", "beneficiary_id", "level", "rule", name="uq_ledger_effect"),
         Index("ix_ledger_beneficiary", "beneficiary_id", "created_at"),
+        # Payout sums and per-kind balance reads stay on one beneficiary's rows.
+        Index("ix_ledger_beneficiary_kind", "beneficiary_id", "kind"),
         Index("ix_ledger_referee", "referee_id", "rule"),
         Index("ix_ledger_available", "available_at"),
     )

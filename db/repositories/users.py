@@ -76,7 +76,9 @@ class UserRepository:
 
     async def lock(self, user_id: int) -> None:
         """Serialises balance-changing work per user (a row lock on PostgreSQL; SQLite has one writer)."""
-        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        # NO KEY UPDATE: ledger inserts hold KEY SHARE on the row through their foreign key, and
+        # FOR UPDATE would conflict with that and deadlock two concurrent conversions.
+        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
     async def insert_platform_user(self, *, user_id: int, external_id: str | None, now: datetime) -> None:
         self.session.add(User(id=user_id, first_name="", is_bot=False, first_seen_at=now, role="user",

@@ -8,9 +8,12 @@ inserts and applies; the others wait for its commit (PostgreSQL) or its turn
 """
 from __future__ import annotations
 
+import hashlib
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import AsyncIterator
+
+from sqlalchemy import func, select
 
 from bot.app import App
 from bot.services.events.applier import EventApplier
@@ -33,6 +36,7 @@ class EventIntake:
         canonical = event.canonical.decode()
         app = self.app
         async with app.uow() as uow:
+            await _serialize(uow, event)
             event_id = await uow.events.insert(
                 key=event.id, type=event.type, occurred_at=event.occurred_at, received_at=received_at,
                 telegram_id=event.telegram_id, external_id=event.external_id, target_key=event.event_id,
@@ -56,6 +60,28 @@ class EventIntake:
     async def user_view(self, telegram_id: int) -> dict | None:
         async with self.app.uow() as uow:
             return await ProfileService(uow, self.app.settings, self.programs).view(telegram_id, self.app.clock.now())
+
+
+def _lock_keys(event) -> list[int]:  # noqa: ANN001
+    """Who and what this event is about. Events sharing one of these wait for each other's commit, so
+    a pending event and the event that settles it (the user's registration or link, a reversal's
+    target) never both miss the other under READ COMMITTED (a lost wake-up)."""
+    names = {f"event:{event.id}"}
+    if event.event_id is not None:
+        names.add(f"event:{event.event_id}")
+    if event.telegram_id is not None:
+        names.add(f"tg:{event.telegram_id}")
+    if event.external_id is not None:
+        names.add(f"ext:{event.external_id}")
+    return sorted(int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(), "big", signed=True)
+                  for n in names)
+
+
+async def _serialize(uow, event) -> None:  # noqa: ANN001
+    if uow.session.bind.dialect.name != "postgresql":
+        return  # SQLite has one writer: transactions are serial already
+    for key in _lock_keys(event):  # sorted: two events never wait on each other in a circle
+        await uow.session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 @asynccontextmanager

@@ -97,6 +97,7 @@ def upgrade() -> None:
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_available', ['available_at'], unique=False)
         batch_op.create_index('ix_ledger_beneficiary', ['beneficiary_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_ledger_beneficiary_kind', ['beneficiary_id', 'kind'], unique=False)
         batch_op.create_index('ix_ledger_referee', ['referee_id', 'rule'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
@@ -118,6 +119,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_referee')
+        batch_op.drop_index('ix_ledger_beneficiary_kind')
         batch_op.drop_index('ix_ledger_beneficiary')
         batch_op.drop_index('ix_ledger_available')
 
