@@ -17,19 +17,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import BACKENDS, RESULTS, WARNINGS, loadavg, machine, pg_available, table
+from bench.feeders import RUNTIMES
 from bench.suite import FULL, QUICK, Suite
 
 # Order matters a little: the read benchmarks see the forest before the write benchmarks add to it.
-BENCHMARKS = ("qr", "forest", "turns", "binding", "startup")
+BENCHMARKS = ("qr", "forest", "turns", "binding", "events", "earnings", "startup")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="CI-size smoke run: 20,000-user forest, 2 s per throughput run (< 2 minutes)")
+                        help="CI-size smoke run: 20,000-user forest, 2 s per throughput run (~4 minutes)")
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
     parser.add_argument("--backend", default=",".join(BACKENDS), help="postgresql, sqlite or both (default)")
+    parser.add_argument("--runtime", default=",".join(RUNTIMES),
+                        help="Telegram runtimes for `turns`: aiogram, ptb or both (default)")
     parser.add_argument("--users", type=int, help="forest size (default 1,000,000; 20,000 with --quick)")
     parser.add_argument("--seconds", type=float, help="timed seconds per throughput run (default 10; 2 with --quick)")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when any figure misses its target")
@@ -54,6 +57,10 @@ async def amain(args: argparse.Namespace) -> int:
     if set(backends) - set(BACKENDS):
         print(f"unknown backend in {args.backend!r}; choose from {', '.join(BACKENDS)}")
         return 2
+    runtimes = [r.strip() for r in args.runtime.split(",") if r.strip()]
+    if not runtimes or set(runtimes) - set(RUNTIMES):
+        print(f"unknown runtime in {args.runtime!r}; choose from {', '.join(RUNTIMES)}")
+        return 2
     pg_version = await pg_available()
     if "postgresql" in backends and pg_version is None:
         print("PostgreSQL is not reachable (BENCH_PG_DSN); running on SQLite only")
@@ -61,7 +68,8 @@ async def amain(args: argparse.Namespace) -> int:
 
     host = machine(pg_version)
     started = time.perf_counter()
-    suite = Suite(sizes=sizes, backends=backends, quick=args.quick)
+    suite = Suite(sizes=sizes, backends=backends, quick=args.quick,
+                  runtimes=[r for r in RUNTIMES if r in runtimes])
     print(f"bench ({'quick' if args.quick else 'full'}): {', '.join(chosen)} on {', '.join(backends)}", flush=True)
     try:
         for name in chosen:

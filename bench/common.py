@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import platform
 import sqlite3
@@ -82,6 +83,31 @@ def table(figures: list[Figure]) -> str:
         note = f.note.replace("|", "\\|")
         lines.append(f"| {f.group} | {f.name} | {f.backend} | {f.shown()} | {f.target} | {f.verdict} | {note} |")
     return "\n".join(lines)
+
+
+class ProblemCounter(logging.Handler):
+    """Counts warnings and errors the product (`bot`) or a Telegram library logs during a run: a
+    failed turn or request must not pass as a fast one. PTB hands handler exceptions to PtbRuntime's
+    error handler, which logs them under `bot`; they never reach a benchmark's loop as exceptions."""
+
+    LOGGERS = ("bot", "telegram", "aiogram")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: str = ""
+        for name in self.LOGGERS:
+            logging.getLogger(name).addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if not self.first:
+            self.first = f"{record.name}: {record.getMessage()[:160]}"
+
+    def close(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+        super().close()
 
 
 # -- timing ---------------------------------------------------------------------------
@@ -283,7 +309,8 @@ def machine(pg_version: str | None) -> dict[str, str]:
     except OSError:
         pass
     versions = {}
-    for pkg in ("aiogram", "sqlalchemy", "asyncpg", "aiosqlite", "qrcode", "pillow"):
+    for pkg in ("aiogram", "python-telegram-bot", "aiohttp", "sqlalchemy", "asyncpg", "aiosqlite", "qrcode",
+                "pillow"):
         try:
             from importlib.metadata import version
 

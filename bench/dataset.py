@@ -188,26 +188,58 @@ def _stamps(f: Forest, as_text: bool) -> list:
 
 async def load_postgresql(f: Forest, dsn: str) -> float:
     """COPY the forest into an empty, migrated database; returns seconds taken."""
+    stamps = _stamps(f, as_text=False)
+    return await copy_postgresql(dsn, [
+        ("users", USER_COLS, user_rows(f, stamps)),
+        ("codes", CODE_COLS, code_rows(f, stamps)),
+        ("bindings", BINDING_COLS, binding_rows(f, stamps)),
+        ("referral_closure", CLOSURE_COLS, closure_rows(f, stamps)),
+        ("referral_counts", COUNT_COLS, count_rows(f)),
+    ])
+
+
+def load_sqlite(f: Forest, path: str) -> float:
+    """executemany in one transaction into an empty, migrated file; returns seconds taken."""
+    stamps = _stamps(f, as_text=True)
+    return insert_sqlite(path, [
+        ("users", USER_COLS, user_rows(f, stamps)),
+        ("codes", CODE_COLS, code_rows(f, stamps, 1)),
+        ("bindings", BINDING_COLS, binding_rows(f, stamps)),
+        ("referral_closure", CLOSURE_COLS, closure_rows(f, stamps)),
+        ("referral_counts", COUNT_COLS, count_rows(f)),
+    ])
+
+
+Tables = list[tuple[str, tuple[str, ...], Iterator[tuple]]]  # (table, columns, rows) in load order
+
+
+async def copy_postgresql(dsn: str, tables: Tables) -> float:
+    """COPY rows into an empty, migrated database: the tables' secondary indexes dropped before and
+    rebuilt after, no triggers (foreign keys, the ledger's append-only guard) during the load, identity
+    sequences moved past the ids loaded, then VACUUM ANALYZE. Returns seconds taken."""
     import asyncpg
 
     started = time.perf_counter()
-    stamps = _stamps(f, as_text=False)
+    names = [t[0] for t in tables]
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("SET session_replication_role = replica")  # no FK triggers during the load
+        await conn.execute("SET session_replication_role = replica")  # no FK or other triggers during the load
         secondary = await conn.fetch(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY($1::text[])"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint)", list(TABLES))
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)", names)
         for row in secondary:
             await conn.execute(f'DROP INDEX "{row["indexname"]}"')
-        await conn.copy_records_to_table("users", records=user_rows(f, stamps), columns=USER_COLS)
-        await conn.copy_records_to_table("codes", records=code_rows(f, stamps), columns=CODE_COLS)
-        await conn.copy_records_to_table("bindings", records=binding_rows(f, stamps), columns=BINDING_COLS)
-        await conn.copy_records_to_table("referral_closure", records=closure_rows(f, stamps), columns=CLOSURE_COLS)
-        await conn.copy_records_to_table("referral_counts", records=count_rows(f), columns=COUNT_COLS)
+        for table, cols, rows in tables:
+            await conn.copy_records_to_table(table, records=rows, columns=cols)
         for row in secondary:
             await conn.execute(row["indexdef"])
         await conn.execute("SET session_replication_role = origin")
+        for table in names:
+            sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, 'id')", table) \
+                if await conn.fetchval("SELECT 1 FROM information_schema.columns WHERE table_name = $1 "
+                                       "AND column_name = 'id'", table) else None
+            if sequence:
+                await conn.execute(f"SELECT setval('{sequence}', GREATEST((SELECT max(id) FROM {table}), 1))")
     finally:
         await conn.close()
     conn = await asyncpg.connect(dsn)
@@ -220,10 +252,11 @@ async def load_postgresql(f: Forest, dsn: str) -> float:
     return time.perf_counter() - started
 
 
-def load_sqlite(f: Forest, path: str) -> float:
-    """executemany in one transaction into an empty, migrated file; returns seconds taken."""
+def insert_sqlite(path: str, tables: Tables) -> float:
+    """executemany in one transaction into an empty, migrated file, secondary indexes dropped before
+    and rebuilt after, foreign keys off; no ANALYZE (the product never runs one). Returns seconds taken."""
     started = time.perf_counter()
-    stamps = _stamps(f, as_text=True)
+    names = tuple(t[0] for t in tables)
     con = sqlite3.connect(path, isolation_level=None)
     try:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY",
@@ -231,17 +264,11 @@ def load_sqlite(f: Forest, path: str) -> float:
             con.execute(f"PRAGMA {pragma}")
         secondary = con.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
-            f"({','.join('?' * len(TABLES))})", TABLES).fetchall()
+            f"({','.join('?' * len(names))})", names).fetchall()
         for name, _ in secondary:
             con.execute(f'DROP INDEX "{name}"')
         con.execute("BEGIN")
-        for table, cols, rows in (
-            ("users", USER_COLS, user_rows(f, stamps)),
-            ("codes", CODE_COLS, code_rows(f, stamps, 1)),
-            ("bindings", BINDING_COLS, binding_rows(f, stamps)),
-            ("referral_closure", CLOSURE_COLS, closure_rows(f, stamps)),
-            ("referral_counts", COUNT_COLS, count_rows(f)),
-        ):
+        for table, cols, rows in tables:
             marks = ",".join("?" * len(cols))
             con.executemany(f"INSERT INTO {table} ({','.join(cols)}) VALUES ({marks})", rows)
         con.execute("COMMIT")

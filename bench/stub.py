@@ -60,12 +60,16 @@ def stub_bot() -> Bot:
 _update_ids = itertools.count(1)
 
 
-def command_update(bot: Bot, user_id: int, text: str) -> Update:
-    """A private-chat command message, as getUpdates would deliver it (parsed and bound to the bot)."""
+def command_update_data(user_id: int, text: str) -> dict:
+    """A private-chat command message as Telegram sends it (JSON, decoded); a fresh update id each time.
+
+    Both runtimes' benchmarks build their updates from this, and share the id counter, so no two
+    updates in one run (on one database) ever carry the same id.
+    """
     update_id = next(_update_ids)
     name = first_name(user_id)
     command_length = len(text.partition(" ")[0])
-    return Update.model_validate({
+    return {
         "update_id": update_id,
         "message": {
             "message_id": update_id, "date": int(time.time()),
@@ -73,4 +77,9 @@ def command_update(bot: Bot, user_id: int, text: str) -> Update:
             "from": {"id": user_id, "is_bot": False, "first_name": name, "language_code": PROFILE_LANGUAGE},
             "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": command_length}],
         },
-    }, context={"bot": bot})
+    }
+
+
+def command_update(bot: Bot, user_id: int, text: str) -> Update:
+    """The same, parsed and bound to the bot, as aiogram's polling delivers it."""
+    return Update.model_validate(command_update_data(user_id, text), context={"bot": bot})

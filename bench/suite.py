@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.common import Figure, create_schema, info, pg_create, pg_drop, pg_dsn
 from bench.dataset import Forest, generate, load_postgresql, load_sqlite
+from bench.feeders import RUNTIMES
 
 PG_FOREST_DB = "bench_forest"
 
@@ -20,10 +21,14 @@ class Sizes:
     concurrency: int
     samples: int  # latency samples per query benchmark
     qr_renders: int
+    event_users: int  # the events benchmark's own forest
+    earnings_samples: int  # /earnings calls per round
 
 
-QUICK = Sizes(forest_users=20_000, seconds=2.0, warmup=0.5, concurrency=16, samples=1000, qr_renders=300)
-FULL = Sizes(forest_users=1_000_000, seconds=10.0, warmup=2.0, concurrency=16, samples=1000, qr_renders=2000)
+QUICK = Sizes(forest_users=20_000, seconds=2.0, warmup=0.5, concurrency=16, samples=1000, qr_renders=300,
+              event_users=5_000, earnings_samples=60)
+FULL = Sizes(forest_users=1_000_000, seconds=10.0, warmup=2.0, concurrency=16, samples=1000, qr_renders=2000,
+             event_users=20_000, earnings_samples=200)
 
 
 @dataclass
@@ -31,10 +36,12 @@ class Suite:
     sizes: Sizes
     backends: list[str]
     quick: bool
+    runtimes: list[str] = field(default_factory=lambda: list(RUNTIMES))
     figures: list[Figure] = field(default_factory=list)
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="referral-bench-")))
     _forest: Forest | None = None
     _urls: dict[str, str] = field(default_factory=dict)
+    _scratch: set[str] = field(default_factory=set)
 
     def add(self, *figures: Figure) -> None:
         for f in figures:
@@ -72,7 +79,22 @@ class Suite:
         self._urls[backend] = url
         return url
 
+    async def scratch_database(self, backend: str, name: str) -> str:
+        """A fresh, migrated database of a benchmark's own (`bench_<name>` on PostgreSQL), dropped at the end."""
+        if backend == "postgresql":
+            database = f"bench_{name}"
+            self._scratch.add(database)
+            url = await pg_create(database)
+        else:
+            path = self.tmp / f"{name}.db"
+            path.unlink(missing_ok=True)
+            url = f"sqlite+aiosqlite:///{path}"
+        await create_schema(url)
+        return url
+
     async def close(self) -> None:
         if "postgresql" in self._urls:
             await pg_drop(PG_FOREST_DB)
+        for database in sorted(self._scratch):
+            await pg_drop(database)
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,12 +1,13 @@
-"""Whole turns through the real runtime path, against bare aiogram answering the same update.
+"""Whole turns through the real runtime path, against the bare library answering the same update.
 
-Ours: Update → aiogram Dispatcher.feed_update → our outer middleware
-(make_dispatcher) → Pipeline (claim, touch, route, handler, services, commit)
-→ AiogramTransport → Bot → session. Bare: a Dispatcher with one handler for
-the same command that calls message.answer(...) (answer_photo with a file_id
-for /code). Both use the same Bot configuration and the same StubSession, so
-the difference is what our code costs. 16 tasks feed updates concurrently;
-throughput is counted after a warm-up, and each figure is ours ÷ bare.
+For each runtime (aiogram 3 and python-telegram-bot 22; bench/feeders.py says how each is fed):
+ours runs Update → the library's dispatch → our entry point (aiogram: make_dispatcher's outer
+middleware; PTB: PtbRuntime's TypeHandler) → Pipeline (claim, touch, route, handler, services,
+commit) → the runtime's transport → the library's Bot → the stub. Bare: the same library, one
+handler for the same command answering with the library's own reply call. Both use the same stub
+(aiogram: StubSession; PTB: StubRequest), so the difference is what our code costs. 16 tasks feed
+updates concurrently; throughput is counted after a warm-up, and each figure is ours ÷ bare, the
+two measured back to back.
 
 * /start <code>: a new user each time, the code one of a pool of 1,000
   existing referrers' in the forest database: user row, claim, binding,
@@ -17,126 +18,101 @@ throughput is counted after a warm-up, and each figure is ours ÷ bare.
 from __future__ import annotations
 
 import itertools
-import logging
 import random
-from typing import Awaitable, Callable
 
-from aiogram import Bot, Dispatcher
-from aiogram.filters import Command, CommandStart
-from aiogram.types import Message, Update
 from sqlalchemy import func, select
 
-from bench.common import Throughput, at_least, make_app, run_for
-from bench.dataset import QR_FILE_ID, Forest
-from bench.stub import command_update, stub_bot
+from bench import feeders
+from bench.common import ProblemCounter, Throughput, at_least, make_app, run_for
+from bench.dataset import Forest
+from bench.stub import command_update_data
 from bench.suite import Suite
-from bot.runtime.aiogram.adapter import AiogramTransport
-from bot.runtime.aiogram.runtime import make_dispatcher
-from bot.runtime.pipeline import Pipeline
 from db.models import Binding
 
 NEW_USERS = 6_000_000_000  # ids of the users who arrive through a link
+KINDS = ("start", "help", "code")
 TARGETS = {"start": 25.0, "help": 70.0, "code": 70.0}
-LABELS = {"start": "/start <code> vs bare aiogram", "help": "/help vs bare aiogram",
-          "code": "/code (cached file_id) vs bare aiogram"}
-BARE_TEXT = "欢迎！" + "这是一段与机器人欢迎语长度相当的文本。" * 20
+LABELS = {"start": "/start <code>", "help": "/help", "code": "/code (cached file_id)"}
 
 
 async def run(suite: Suite) -> None:
     new_ids = itertools.count(NEW_USERS)
     for backend in suite.backends:
         url = await suite.database(backend)
-        for kind in ("start", "help", "code"):
-            bare = await _drive(suite, _bare_dispatcher(kind), stub_bot(), kind, new_ids)
-            ours, problems = await _ours(suite, url, kind, new_ids)
-            note = f"ours {ours.describe()}; bare {bare.describe()}"
-            if problems:
-                note += "; " + "; ".join(problems) + " — figure not trustworthy"
-            ratio = 100 * ours.rate / bare.rate if bare.rate else None
-            figure = at_least("turns", LABELS[kind], backend, ratio, TARGETS[kind], "%", note)
-            if backend != "postgresql":
-                figure.target += " (stated for PG)"
-            if problems:
-                figure.ok = False
-            suite.add(figure)
+        for kind in KINDS:
+            for runtime in suite.runtimes:  # side by side: aiogram, then PTB, for each command
+                name = feeders.NAMES[runtime]
+                bare_feeder = await feeders.bare(runtime, kind)
+                try:
+                    bare = await _drive(suite, bare_feeder, kind, new_ids)
+                finally:
+                    await bare_feeder.close()
+                ours, problems = await _ours(suite, url, runtime, kind, new_ids)
+                note = f"ours {ours.describe()}; bare {name} {bare.describe()}"
+                if bare.errors:
+                    problems.append(f"{bare.errors} exceptions in bare {name}")
+                if problems:
+                    note += "; " + "; ".join(problems) + " — figure not trustworthy"
+                ratio = 100 * ours.rate / bare.rate if bare.rate else None
+                figure = at_least("turns", f"{LABELS[kind]} vs bare {name}", backend, ratio, TARGETS[kind], "%", note)
+                if backend != "postgresql":
+                    figure.target += " (stated for PG)"
+                if problems:
+                    figure.ok = False
+                suite.add(figure)
 
 
-async def _ours(suite: Suite, url: str, kind: str, new_ids: itertools.count) -> tuple[Throughput, list[str]]:
+async def _ours(suite: Suite, url: str, runtime: str, kind: str,
+                new_ids: itertools.count) -> tuple[Throughput, list[str]]:
     """The product's runtime path on `url`; also returns anything that went wrong on the way."""
     app = make_app(url)
-    bot = stub_bot()
-    watcher = _ProblemCounter()
+    watcher = ProblemCounter()
+    feeder = None
     try:
-        dp = make_dispatcher(Pipeline(app, AiogramTransport(bot)))
+        feeder = await feeders.ours(runtime, app)
         first = next(new_ids)
-        ours = await _drive(suite, dp, bot, kind, new_ids)
+        fed: list[int] = []
+        ours = await _drive(suite, feeder, kind, new_ids, fed)
         problems = [f"{n} {what}" for n, what in ((watcher.count, "warnings/errors logged"),
                                                    (ours.errors, "exceptions")) if n]
+        answer = "sendPhoto" if kind == "code" else "sendMessage"
+        if feeder.calls[answer] != len(fed):
+            problems.append(f"{feeder.calls[answer]} {answer} for {len(fed)} updates")
         if kind == "start":
             bound = await _bound_since(app, first, next(new_ids))
-            sent = bot.session.calls["sendMessage"]
+            sent = feeder.calls["sendMessage"]
             if bound != sent:
                 problems.append(f"{bound} bindings written for {sent} answers")
     finally:
+        if feeder is not None:
+            await feeder.close()
         watcher.close()
         await app.close()
     return ours, problems
 
 
-async def _drive(suite: Suite, dp: Dispatcher, bot: Bot, kind: str, new_ids: itertools.count) -> Throughput:
+async def _drive(suite: Suite, feeder: feeders.Feeder, kind: str, new_ids: itertools.count,
+                 fed: list[int] | None = None) -> Throughput:
     rng = random.Random(11)
     pool = suite.forest.pool
     codes = [Forest.code_of(u) for u in pool]
 
-    def next_update() -> Update:
+    def next_update() -> dict:
         if kind == "start":
-            return command_update(bot, next(new_ids), f"/start {rng.choice(codes)}")
-        return command_update(bot, rng.choice(pool), f"/{kind}")
+            return command_update_data(next(new_ids), f"/start {rng.choice(codes)}")
+        return command_update_data(rng.choice(pool), f"/{kind}")
 
     async def step() -> None:
-        await dp.feed_update(bot, next_update())
+        data = next_update()
+        await feeder.feed(data)
+        if fed is not None:
+            fed.append(data["update_id"])
 
     s = suite.sizes
     return await run_for(step, concurrency=s.concurrency, seconds=s.seconds, warmup=s.warmup)
-
-
-def _bare_dispatcher(kind: str) -> Dispatcher:
-    """What aiogram costs on its own: one handler answering the same command."""
-    dp = Dispatcher()
-    handler: Callable[[Message], Awaitable[object]]
-    if kind == "start":
-        async def handler(message: Message) -> None:
-            await message.answer(BARE_TEXT)
-        dp.message.register(handler, CommandStart())
-    elif kind == "help":
-        async def handler(message: Message) -> None:
-            await message.answer(BARE_TEXT)
-        dp.message.register(handler, Command("help"))
-    else:
-        async def handler(message: Message) -> None:
-            await message.answer_photo(QR_FILE_ID, caption=BARE_TEXT[:200])
-        dp.message.register(handler, Command("code"))
-    return dp
 
 
 async def _bound_since(app, first: int, end: int) -> int:  # noqa: ANN001
     async with app.uow() as uow:
         stmt = select(func.count()).select_from(Binding).where(Binding.referee_id >= first, Binding.referee_id < end)
         return int((await uow.session.execute(stmt)).scalar_one())
-
-
-class _ProblemCounter(logging.Handler):
-    """Counts warnings and errors the product logs during a run: a failed turn must not pass as a fast one."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.count = 0
-        self._logger = logging.getLogger("bot")
-        self._logger.addHandler(self)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-    def close(self) -> None:
-        self._logger.removeHandler(self)
-        super().close()
