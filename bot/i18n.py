@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.config import SUPPORTED_LOCALES
-
-if TYPE_CHECKING:
-    from fluent.runtime import FluentBundle
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 

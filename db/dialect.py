@@ -5,9 +5,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+# The INSERT constructs that know ON CONFLICT, by dialect name; prebuilt statements key on it.
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def insert_for(session: AsyncSession, table):  # noqa: ANN001, ANN201
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+    return INSERTS[dialect_name(session)](table)
 
 
 def dialect_name(session: AsyncSession) -> str:

@@ -8,17 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, exists
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialect import INSERTS
 from db.models import OutboxMessage, User
 
 # Lower sends first.
 PRIORITY_TRANSACTIONAL = 0  # join and reward notices
 PRIORITY_TIP = 5  # risk-education tips, rule-change notices
 PRIORITY_BROADCAST = 9
-
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 async def enqueue(
@@ -41,7 +39,7 @@ async def enqueue(
     """
     dialect = session.get_bind().dialect.name
     try:
-        insert = _INSERTS[dialect]
+        insert = INSERTS[dialect]
     except KeyError:
         raise NotImplementedError(f"outbox enqueue on {dialect}") from None
     blocked = exists().where(User.id == chat_id, User.status == "blocked")

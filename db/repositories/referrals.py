@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.dialect import INSERTS, dialect_name
 from db.models import Binding, ReferralClosure, ReferralCount, User
 
 
@@ -41,10 +40,9 @@ _UPLINE = select(ReferralClosure.ancestor_id).where(
 _SUBTREE = select(ReferralClosure.descendant_id, ReferralClosure.depth, Binding.bound_at).join(
     Binding, Binding.referee_id == ReferralClosure.descendant_id).where(
     ReferralClosure.ancestor_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd"))
-_INS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 # The primary key decides a race: a second binding of one referee inserts nothing.
-_ADD_BINDING = {k: f(Binding).on_conflict_do_nothing(index_elements=[Binding.referee_id]) for k, f in _INS.items()}
-_ADD_CLOSURE = {k: f(ReferralClosure) for k, f in _INS.items()}
+_ADD_BINDING = {k: f(Binding).on_conflict_do_nothing(index_elements=[Binding.referee_id]) for k, f in INSERTS.items()}
+_ADD_CLOSURE = {k: f(ReferralClosure) for k, f in INSERTS.items()}
 
 
 def _bump(insert):  # noqa: ANN001, ANN202
@@ -53,7 +51,7 @@ def _bump(insert):  # noqa: ANN001, ANN202
                                       set_={"count": ReferralCount.count + stmt.excluded.count})
 
 
-_BUMP = {k: _bump(f) for k, f in _INS.items()}
+_BUMP = {k: _bump(f) for k, f in INSERTS.items()}
 
 
 class ReferralRepository:
@@ -79,7 +77,7 @@ class ReferralRepository:
     ) -> bool:
         """False when the referee already has a binding (a racing delivery won)."""
         conn = await self.session.connection()
-        result = await conn.execute(_ADD_BINDING[self.session.bind.dialect.name], dict(
+        result = await conn.execute(_ADD_BINDING[dialect_name(self.session)], dict(
             referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now))
         return result.rowcount == 1
 
@@ -98,7 +96,7 @@ class ReferralRepository:
         if not rows:
             return
         await self.session.execute(
-            _ADD_CLOSURE[self.session.bind.dialect.name],
+            _ADD_CLOSURE[dialect_name(self.session)],
             [dict(descendant_id=d, depth=k, ancestor_id=a, bound_at=t) for d, k, a, t in rows],
         )
 
@@ -106,7 +104,7 @@ class ReferralRepository:
         """Adds to (user, depth) counters in the binding transaction."""
         if not increments:
             return
-        await self.session.execute(_BUMP[self.session.bind.dialect.name], [
+        await self.session.execute(_BUMP[dialect_name(self.session)], [
             dict(user_id=u, depth=d, count=n) for (u, d), n in sorted(increments.items())])
 
     async def counts(self, user_id: int) -> dict[int, int]:

@@ -15,8 +15,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from bot.services.rewards.balances import BalanceService
-from db.models import LedgerEntry, OutboxMessage
+from db.models import OutboxMessage
 from tests.conftest import T0
 from tests.support import message, person
 

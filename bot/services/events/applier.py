@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import FrozenClock
 from bot.services.binding import BindingService, Outcome
 from bot.services.events.identity import Identities
 from bot.services.rewards.conversions import ConversionRewards
 from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.payouts import pay_out
-from bot.services.rewards.program import Program
 from bot.services.rewards.reversals import reverse_event
 from db.repositories.events import EventRow
 from db.uow import UnitOfWork
@@ -36,7 +36,7 @@ class EventApplier:
         self.uow = uow
         self.program_for = program_for  # async (occurred_at) -> Program in force then
         self.notices = notices
-        self.binding = BindingService(uow, _Fixed(clock_now), levels)
+        self.binding = BindingService(uow, FrozenClock(clock_now), levels)
         self.identities = Identities(uow, self.binding)
         self.now = clock_now
 
@@ -121,10 +121,3 @@ class EventApplier:
         for waiting in await self.uow.events.waiting_for_user(telegram_id, external_id):
             await self.apply(waiting, referral_code=None)
 
-
-class _Fixed:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
