@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     api_secret: str = ""
     program_file: str = ""
     log_level: str = "INFO"
+    # Rule changes take effect at least this many days after they are announced (unless --urgent).
+    rule_notice_days: int = Field(default=7, ge=0)
+    # allow_paid_broadcast: up to 1,000 broadcast messages/s, billed in Telegram Stars.
+    broadcast_paid: bool = False
+    # Risk-education tips: one every TIP_INTERVAL_DAYS per user (0 = none), sent between
+    # TIP_HOURS local time (start-end, 24 h clock), never more than one unasked-for message a day.
+    tip_interval_days: int = Field(default=7, ge=0)
+    tip_hours: str = "10-20"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -99,6 +107,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("tip_hours")
+    @classmethod
+    def _hour_range(cls, value: str) -> str:
+        start, sep, end = value.partition("-")
+        if not sep or not start.strip().isdigit() or not end.strip().isdigit() \
+                or not 0 <= int(start) < int(end) <= 24:
+            raise ValueError("must be a local hour range such as 10-20 (start < end, 0..24)")
+        return f"{int(start)}-{int(end)}"
+
+    @property
+    def tip_window(self) -> tuple[int, int]:
+        start, _, end = self.tip_hours.partition("-")
+        return int(start), int(end)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot.services.users import TelegramProfile
-from bot.transport import Keyboard, Photo, SentMessage
+from bot.transport import Keyboard, Photo, SentMessage, Transport
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -35,6 +35,15 @@ def content_type_of(message: object) -> str:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file a user sent; `Context.download` fetches its bytes."""
+
+    file_id: str
+    file_name: str | None = None
+    file_size: int | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One Telegram update, reduced to what handlers need."""
 
@@ -47,7 +56,8 @@ class Incoming:
     content_type: str = "text"  # text | sticker | photo | document | ... | unknown
     callback_id: str | None = None
     callback_data: str | None = None
-    message_id: int | None = None  # the message a callback button belongs to
+    message_id: int | None = None  # the message itself, or the one a callback button belongs to
+    document: Document | None = None
 
     @property
     def is_private(self) -> bool:
@@ -84,6 +94,7 @@ class Context:
     role: str
     is_new_user: bool = False
     actions: list[Action] = field(default_factory=list)
+    transport: "Transport | None" = None  # for downloads only; answers go through `actions`
 
     def __post_init__(self) -> None:
         self.command, self.args = parse_command(self.incoming.text, self.app.bot_username)
@@ -136,9 +147,14 @@ class Context:
                                      "caption": caption, "keyboard": keyboard})
         )
 
+    async def copy(self, from_chat_id: int, message_id: int, keyboard: Keyboard | None = None) -> None:
+        """copyMessage into this chat: e.g. a broadcast's preview, exactly as recipients will see it."""
+        self.actions.append(Action("copy_message", {"chat_id": self.chat_id, "from_chat_id": from_chat_id,
+                                                    "message_id": message_id, "keyboard": keyboard}))
+
     async def edit(self, text: str, keyboard: Keyboard | None = None) -> None:
         """Edits the message whose button was pressed (or replies, outside a callback)."""
-        if self.incoming.message_id is None:
+        if self.incoming.kind != "callback_query" or self.incoming.message_id is None:
             await self.reply(text, keyboard)
             return
         self.actions.append(
@@ -151,6 +167,14 @@ class Context:
             return
         self.actions.append(Action("answer_callback", {"callback_id": self.incoming.callback_id,
                                                        "text": text, "alert": alert}))
+
+    async def download(self, document: Document, limit: int) -> bytes | None:
+        """The document's bytes, fetched now (not buffered); None when it is over `limit` bytes."""
+        if document.file_size is not None and document.file_size > limit:
+            return None
+        assert self.transport is not None, "a Context built without a transport cannot download"
+        data = await self.transport.download(document.file_id)
+        return data if len(data) <= limit else None
 
     def answered_callback(self) -> bool:
         return any(a.method == "answer_callback" for a in self.actions)

@@ -82,8 +82,36 @@ class Photo:
     filename: str = "photo.png"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What the outbox sends for one row: a text, or a copy of an existing message (copyMessage).
+
+    `paid` asks for allow_paid_broadcast (up to 1,000 messages/s, billed in Stars).
+    """
+
+    text: str | None = None
+    keyboard: Keyboard | None = None
+    copy_from: tuple[int, int] | None = None  # (from_chat_id, message_id)
+    paid: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.copy_from is None):
+            raise ValueError("an outgoing message is either a text or a copy")
+
+
 class Transport(Protocol):
-    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> SentMessage: ...
+    async def send_message(
+        self, chat_id: int, text: str, keyboard: Keyboard | None = None, paid: bool = False
+    ) -> SentMessage: ...
+
+    async def copy_message(
+        self, chat_id: int, from_chat_id: int, message_id: int, keyboard: Keyboard | None = None,
+        paid: bool = False,
+    ) -> SentMessage: ...
+
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file a user sent (getFile, then the file URL)."""
+        ...
 
     async def send_photo(
         self, chat_id: int, photo: Photo, caption: str | None = None, keyboard: Keyboard | None = None

@@ -1,35 +1,46 @@
-"""Triggers that make ledger_entries append-only, for the migration and for create_all alike."""
+"""Triggers that make a table append-only, for the migrations and for create_all alike.
+
+The ledger and the audit log are both records of what happened: correcting
+one means adding a row, never rewriting history, and the database says so.
+"""
 from __future__ import annotations
 
 from sqlalchemy import DDL, Table, event
 
-GUARD_DDL: dict[str, dict[str, list[str]]] = {
-    "postgresql": {
-        "create": [
-            """CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'ledger_entries is append-only: add a reversal or payout entry instead'; END;
+
+def guard_ddl(table: str, prefix: str, hint: str) -> dict[str, dict[str, list[str]]]:
+    message = f"{table} is append-only: {hint}"
+    return {
+        "postgresql": {
+            "create": [
+                f"""CREATE OR REPLACE FUNCTION {prefix}_append_only() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION '{message}'; END;
             $$ LANGUAGE plpgsql""",
-            """CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger_entries
-            FOR EACH ROW EXECUTE FUNCTION ledger_append_only()""",
-        ],
-        "drop": [
-            "DROP TRIGGER IF EXISTS ledger_append_only ON ledger_entries",
-            "DROP FUNCTION IF EXISTS ledger_append_only()",
-        ],
-    },
-    "sqlite": {
-        "create": [
-            """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger_entries
-            BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: add a reversal or payout entry instead'); END""",
-            """CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger_entries
-            BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: add a reversal or payout entry instead'); END""",
-        ],
-        "drop": ["DROP TRIGGER IF EXISTS ledger_no_update", "DROP TRIGGER IF EXISTS ledger_no_delete"],
-    },
-}
+                f"""CREATE TRIGGER {prefix}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {prefix}_append_only()""",
+            ],
+            "drop": [
+                f"DROP TRIGGER IF EXISTS {prefix}_append_only ON {table}",
+                f"DROP FUNCTION IF EXISTS {prefix}_append_only()",
+            ],
+        },
+        "sqlite": {
+            "create": [
+                f"""CREATE TRIGGER {prefix}_no_update BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{message}'); END""",
+                f"""CREATE TRIGGER {prefix}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{message}'); END""",
+            ],
+            "drop": [f"DROP TRIGGER IF EXISTS {prefix}_no_update", f"DROP TRIGGER IF EXISTS {prefix}_no_delete"],
+        },
+    }
 
 
-def attach(table: Table) -> None:
-    for dialect, statements in GUARD_DDL.items():
+GUARD_DDL = guard_ddl("ledger_entries", "ledger", "add a reversal or payout entry instead")
+AUDIT_GUARD_DDL = guard_ddl("audit_log", "audit", "the audit log is never rewritten")
+
+
+def attach(table: Table, ddl: dict[str, dict[str, list[str]]] = GUARD_DDL) -> None:
+    for dialect, statements in ddl.items():
         for statement in statements["create"]:
             event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))

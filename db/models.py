@@ -66,6 +66,11 @@ class User(Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     # Set once by the platform's credit_approved event; releases rewards held for the check.
     credit_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Risk-education tips: /settings turns them off (reward notices stay on); the next tip is
+    # tip number tips_sent (mod the list), so everyone reads the whole list in order.
+    tips_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    tips_sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_tip_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Code(Base):
@@ -160,8 +165,11 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'sending', 'sent', 'failed', 'blocked')", name="state"),
+        CheckConstraint(
+            "state IN ('pending', 'sending', 'sent', 'failed', 'blocked', 'cancelled')", name="state"),
         Index("ix_outbox_due", "state", "priority", "not_before", "id"),
+        # A broadcast's progress is a GROUP BY state over its delivery rows.
+        Index("ix_outbox_broadcast_state", "broadcast_id", "state"),
         # After a 403 every pending row to that chat is marked blocked at once.
         Index("ix_outbox_chat_state", "chat_id", "state"),
     )
@@ -181,6 +189,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set on a broadcast's delivery rows: with dedup_key 'bc:<id>:<chat>' that makes one row
+    # per (broadcast, recipient), so a broadcast resumes after a crash without repeats or gaps.
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
 
 
 class PlatformUserId(Base):
@@ -207,6 +218,9 @@ class ProgramVersion(Base):
     rules: Mapped[dict] = mapped_column(JSON)
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who published it, and why it took effect with less than RULE_NOTICE_DAYS' notice.
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
+    urgent_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Event(Base):
@@ -283,3 +297,72 @@ class LedgerEntry(Base):
 
 
 ledger_guard.attach(LedgerEntry.__table__)
+
+
+class RuleAck(Base):
+    """A user's "I have read it" for a program version, with its time."""
+
+    __tablename__ = "rule_acks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(ForeignKey("program_versions.version"), primary_key=True,
+                                         autoincrement=False)
+    acked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Every admin action, from chat, CLI or API: who, what, when and why. Append-only (triggers)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint("via IN ('chat', 'cli', 'api')", name="via"),
+        Index("ix_audit_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # None: an operator at the shell
+    via: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+ledger_guard.attach(AuditEntry.__table__, ledger_guard.AUDIT_GUARD_DDL)
+
+
+class Broadcast(Base):
+    """An admin's message to an audience; its deliveries are outbox rows carrying its id."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint("state IN ('running', 'done', 'cancelled')", name="state"),
+        CheckConstraint("via IN ('chat', 'cli', 'api')", name="via"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    via: Mapped[str] = mapped_column(String(8))
+    # {"text": ...} from the CLI, or {"from_chat_id": ..., "message_id": ...} copied with copyMessage.
+    content: Mapped[dict] = mapped_column(JSON)
+    audience: Mapped[str] = mapped_column(String(32))  # all | lang:<locale> | role:<role> | referrers
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12), default="running")
+    # The admin's progress message, edited while the broadcast runs.
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChatDraft(Base):
+    """A multi-step admin dialogue in progress (/broadcast, /publish): survives a restart."""
+
+    __tablename__ = "chat_drafts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

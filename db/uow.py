@@ -6,7 +6,9 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.repositories.audit import AuditRepository
 from db.repositories.codes import CodeRepository
+from db.repositories.drafts import DraftRepository
 from db.repositories.events import EventRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.programs import ProgramRepository
@@ -41,6 +43,8 @@ class UnitOfWork:
         self.events = EventRepository(self.session)
         self.ledger = LedgerRepository(self.session)
         self.programs = ProgramRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.drafts = DraftRepository(self.session)
         return self
 
     async def __aexit__(

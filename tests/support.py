@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from bot.context import Incoming
+from bot.context import Document, Incoming
 from bot.services.users import TelegramProfile
 from bot.transport import BotCommand, Keyboard, Photo, SentMessage
 
@@ -32,6 +32,7 @@ class RecordingTransport:
         self.sent: list[Sent] = []
         self.commands: dict[str | None, list[BotCommand]] = {}
         self._files = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # what download() serves: put a user's upload here
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
@@ -39,9 +40,19 @@ class RecordingTransport:
     def last(self, chat_id: int) -> Sent:
         return self.to(chat_id)[-1]
 
-    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> SentMessage:
-        self.sent.append(Sent("send_message", chat_id, text, keyboard))
+    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None,
+                           paid: bool = False) -> SentMessage:
+        self.sent.append(Sent("send_message", chat_id, text, keyboard, extra={"paid": paid}))
         return SentMessage(next(_message_ids), chat_id)
+
+    async def copy_message(self, chat_id: int, from_chat_id: int, message_id: int,
+                           keyboard: Keyboard | None = None, paid: bool = False) -> SentMessage:
+        self.sent.append(Sent("copy_message", chat_id, None, keyboard,
+                              extra={"from_chat_id": from_chat_id, "message_id": message_id, "paid": paid}))
+        return SentMessage(next(_message_ids), chat_id)
+
+    async def download(self, file_id: str) -> bytes:
+        return self.files[file_id]
 
     async def send_photo(self, chat_id: int, photo: Photo, caption: str | None = None,
                          keyboard: Keyboard | None = None) -> SentMessage:
@@ -69,11 +80,12 @@ def person(uid: int, name: str = "Barbara", lang: str | None = "zh-hans", **kw: 
 
 
 def message(user: TelegramProfile, text: str | None, *, chat_id: int | None = None, chat_type: str = "private",
-            content_type: str = "text", update_id: int | None = None, kind: str = "message") -> Incoming:
+            content_type: str = "text", update_id: int | None = None, kind: str = "message",
+            document: Document | None = None) -> Incoming:
     return Incoming(
         update_id=update_id if update_id is not None else next(_update_ids), kind=kind, user=user,
         chat_id=chat_id if chat_id is not None else user.id, chat_type=chat_type, text=text,
-        content_type=content_type, message_id=next(_message_ids),
+        content_type=content_type, message_id=next(_message_ids), document=document,
     )
 
 

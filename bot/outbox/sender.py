@@ -27,12 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.outbox.ratelimit import RateLimiter
-from bot.transport import BadRequest, Forbidden, RetryAfter, SendError, Transport
+from bot.transport import BadRequest, Forbidden, Outgoing, RetryAfter, SendError, Transport
 from db.models import OutboxMessage as Row
 from db.models import User
 from db.repositories.updates import UpdateRepository
 
-Render = Callable[[int, str, dict], Awaitable[str]]
+# (chat_id, kind, text_key, args) -> what to send; see bot.outbox.render.
+Render = Callable[[int, str, str, dict], Awaitable[Outgoing]]
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -41,6 +42,7 @@ _NO_SYNC = {"synchronize_session": False}
 class _Claim:
     id: int
     chat_id: int
+    kind: str
     text_key: str
     args: dict
     attempts: int  # including this one
@@ -213,7 +215,7 @@ class OutboxSender:
         async with self._sm() as session, session.begin():
             user_status = select(User.status).where(User.id == Row.chat_id).scalar_subquery()
             query = (
-                select(Row.id, Row.chat_id, Row.text_key, Row.args, Row.attempts, user_status.label("user_status"))
+                select(Row.id, Row.chat_id, Row.kind, Row.text_key, Row.args, Row.attempts, user_status.label("user_status"))
                 .where(Row.state == "pending", Row.not_before <= now)
                 .order_by(Row.priority, Row.id)
                 .limit(self._batch_size)
@@ -248,7 +250,7 @@ class OutboxSender:
             )
             ids = set(taken.scalars())
         claims = [
-            _Claim(r.id, r.chat_id, r.text_key, r.args or {}, r.attempts + 1, lease_until)
+            _Claim(r.id, r.chat_id, r.kind, r.text_key, r.args or {}, r.attempts + 1, lease_until)
             for r in chosen.values()
             if r.id in ids
         ]
@@ -266,7 +268,7 @@ class OutboxSender:
 
     async def _attempt(self, claim: _Claim) -> None:
         try:
-            text = await self._render(claim.chat_id, claim.text_key, claim.args)
+            out = await self._render(claim.chat_id, claim.kind, claim.text_key, claim.args)
             if not await self._wait_turn(claim):
                 return
         except asyncio.CancelledError:
@@ -277,7 +279,12 @@ class OutboxSender:
             return
         self._sending.add(claim.chat_id)
         try:
-            await self._transport.send_message(claim.chat_id, text)
+            if out.copy_from is not None:
+                await self._transport.copy_message(claim.chat_id, *out.copy_from, keyboard=out.keyboard,
+                                                   paid=out.paid)
+            else:
+                assert out.text is not None
+                await self._transport.send_message(claim.chat_id, out.text, out.keyboard, paid=out.paid)
         except RetryAfter as exc:
             await self._limiter.pause(exc.seconds)
             await self._paused(claim, exc)

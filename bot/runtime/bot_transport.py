@@ -11,6 +11,11 @@ from typing import Any, Awaitable
 from bot.transport import BadRequest, BotCommand, Keyboard, Photo, SendError, SentMessage
 
 
+def _paid(paid: bool) -> dict[str, bool]:
+    # Sent only when asked for: a server that predates the parameter never sees it.
+    return {"allow_paid_broadcast": True} if paid else {}
+
+
 class BotApiTransport:
     def __init__(self, bot: Any) -> None:
         self.bot = bot
@@ -42,9 +47,21 @@ class BotApiTransport:
     def _markup(self, keyboard: Keyboard | None) -> Any:
         return self.markup(keyboard) if keyboard else None
 
-    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> SentMessage:
-        msg = await self._call(self.bot.send_message(chat_id, text, reply_markup=self._markup(keyboard)))
+    async def send_message(self, chat_id: int, text: str, keyboard: Keyboard | None = None,
+                           paid: bool = False) -> SentMessage:
+        msg = await self._call(self.bot.send_message(chat_id, text, reply_markup=self._markup(keyboard),
+                                                     **_paid(paid)))
         return SentMessage(msg.message_id, msg.chat.id)
+
+    async def copy_message(self, chat_id: int, from_chat_id: int, message_id: int,
+                           keyboard: Keyboard | None = None, paid: bool = False) -> SentMessage:
+        # copyMessage keeps the original's formatting and media without a forward header.
+        msg = await self._call(self.bot.copy_message(chat_id, from_chat_id, message_id,
+                                                     reply_markup=self._markup(keyboard), **_paid(paid)))
+        return SentMessage(msg.message_id, chat_id)
+
+    async def download(self, file_id: str) -> bytes:
+        raise NotImplementedError
 
     async def send_photo(self, chat_id: int, photo: Photo, caption: str | None = None,
                          keyboard: Keyboard | None = None) -> SentMessage:

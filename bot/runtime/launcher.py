@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import ConfigError, Settings
-from bot.i18n import resolve_locale
 from bot.runtime.jobs import notify_matured
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
@@ -56,26 +55,14 @@ async def prepare(settings: Settings) -> App:
     return app
 
 
-def outbox_renderer(app: App) -> Callable[[int, str, dict], Awaitable[str]]:
-    """Texts are rendered at send time, in the recipient's language as it is then."""
-
-    async def render(chat_id: int, text_key: str, args: dict) -> str:
-        async with app.uow() as uow:
-            user = await uow.users.get(chat_id)
-        locale = resolve_locale(user.language, user.tg_language, app.settings.default_locale) if user else \
-            app.settings.default_locale
-        return app.i18n.t(locale, text_key, **args)
-
-    return render
-
-
 def start_outbox(app: App, transport: Transport):  # noqa: ANN201
     """Starts the sender task and points App.wake_outbox at it; returns (sender, task)."""
     from bot.outbox.ratelimit import InProcessRateLimiter
+    from bot.outbox.render import OutboxRenderer
     from bot.outbox.sender import OutboxSender
 
     sender = OutboxSender(
-        sessionmaker=app.sessionmaker, transport=transport, render=outbox_renderer(app),
+        sessionmaker=app.sessionmaker, transport=transport, render=OutboxRenderer(app),
         limiter=InProcessRateLimiter(), clock=app.clock, logger=logging.getLogger("bot.outbox"),
     )
     app.wake_outbox = sender.wake

@@ -64,7 +64,7 @@ class Pipeline:
                 app.settings.default_locale,
             )
             role = services.users.role_of(user) if user else "user"
-            ctx = Context(incoming, app, services, user, locale, role, is_new)
+            ctx = Context(incoming, app, services, user, locale, role, is_new, transport=self.transport)
             try:
                 await self.dispatcher.dispatch(ctx)
             except Exception:

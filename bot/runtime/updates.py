@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.context import Incoming, content_type_of
+from bot.context import Document, Incoming, content_type_of
 from bot.services.users import TelegramProfile
 
 
@@ -22,6 +22,12 @@ def _chat_type(chat: Any) -> str:
     return str(getattr(chat.type, "value", chat.type))  # PTB and aiogram give str-valued enums
 
 
+def _document(document: Any) -> Document | None:
+    if document is None:
+        return None
+    return Document(document.file_id, document.file_name, document.file_size)
+
+
 def to_incoming(update: Any) -> Incoming:
     message = update.message or update.edited_message
     if message is not None:
@@ -29,6 +35,7 @@ def to_incoming(update: Any) -> Incoming:
             update_id=update.update_id, kind="message" if update.message is not None else "edited_message",
             user=profile_of(message.from_user), chat_id=message.chat.id, chat_type=_chat_type(message.chat),
             text=message.text, content_type=content_type_of(message), message_id=message.message_id,
+            document=_document(message.document),
         )
     query = update.callback_query
     if query is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.services.audit import AuditLog
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
 from bot.services.invites import InvitesService
@@ -26,3 +27,4 @@ class Services:
         self.invites = InvitesService(uow, settings.referral_levels)
         self.rewards = RewardsView(uow, app.programs, settings.tz)
         self.programs = app.programs
+        self.audit = AuditLog(uow, app.clock)

@@ -113,3 +113,8 @@ notice-reward-held = 💰 You earned a level { $level } { rule-name } reward of 
 notice-reward-available = ✅ Your level { $level } { rule-name } reward of { $amount } is now available. Send /rewards to see.
 notice-reward-reversed = ↩️ A level { $level } { rule-name } reward of { $amount } was reversed (a cancelled loan or a risk check).
 notice-payout = 🏦 The platform paid you { $amount }.
+
+## Admins
+admin-only = This command is for the program's admins only.
+admin-anonymous = You are posting as the anonymous group admin, so I cannot tell who you are. Turn off "Remain anonymous" or write to me in private.
+admin-in-private = Admin commands work in a private chat with me only.

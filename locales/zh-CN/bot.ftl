@@ -110,3 +110,8 @@ notice-reward-held = 💰 你获得一笔第 { $level } 级{ rule-name }奖励 {
 notice-reward-available = ✅ 第 { $level } 级{ rule-name }奖励 { $amount } 已可提现。发送 /rewards 查看。
 notice-reward-reversed = ↩️ 因借款取消或风控原因，一笔第 { $level } 级{ rule-name }奖励 { $amount } 已被撤销。
 notice-payout = 🏦 平台已向你发放奖励 { $amount }。
+
+## Admins
+admin-only = 此命令仅限活动管理员使用。
+admin-anonymous = 你正以匿名群管理员身份发言，我无法确认你的身份。请关闭“匿名发言”，或私聊我。
+admin-in-private = 管理员命令仅在与我的私聊中可用。

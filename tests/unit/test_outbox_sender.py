@@ -25,7 +25,7 @@ from bot.outbox import (
     OutboxSender,
     enqueue,
 )
-from bot.transport import BadRequest, Forbidden, RetryAfter, SentMessage, TransientError
+from bot.transport import BadRequest, Forbidden, Outgoing, RetryAfter, SentMessage, TransientError
 from db.engine import make_engine, make_sessionmaker
 from db.models import Base, HandledUpdate, OutboxMessage, User
 
@@ -126,7 +126,7 @@ class FakeTransport:
     def calls(self, chat_id: int | None = None) -> list[tuple]:
         return [e for e in self.log if e[0] == "call" and (chat_id is None or e[2] == chat_id)]
 
-    async def send_message(self, chat_id: int, text: str, keyboard=None) -> SentMessage:  # noqa: ANN001
+    async def send_message(self, chat_id: int, text: str, keyboard=None, paid: bool = False) -> SentMessage:  # noqa: ANN001
         self.log.append(("call", self.vt.t, chat_id, text))
         self.in_flight[chat_id] += 1
         self.max_per_chat = max(self.max_per_chat, self.in_flight[chat_id])
@@ -170,8 +170,8 @@ class GateLimiter(OpenLimiter):
         await self.gate.wait()
 
 
-async def render(chat_id: int, text_key: str, args: dict) -> str:
-    return f"{text_key}|{json.dumps(args, sort_keys=True)}"
+async def render(chat_id: int, kind: str, text_key: str, args: dict) -> Outgoing:
+    return Outgoing(text=f"{text_key}|{json.dumps(args, sort_keys=True)}")
 
 
 def sender(db: Db, transport: FakeTransport, limiter=None, sm=None, **kw) -> OutboxSender:  # noqa: ANN001, ANN003

@@ -58,7 +58,7 @@ async def test_earnings_this_month_excludes_last_month(app, pipeline, transport,
 
 
 async def test_notices_render_in_the_beneficiarys_language(app, pipeline, transport, intake):
-    from bot.runtime.launcher import outbox_renderer
+    from bot.outbox.render import OutboxRenderer
     from sqlalchemy import select
     from db.models import OutboxMessage
 
@@ -68,8 +68,8 @@ async def test_notices_render_in_the_beneficiarys_language(app, pipeline, transp
     async with app.uow() as uow:
         rows = (await uow.session.execute(select(OutboxMessage.chat_id, OutboxMessage.text_key, OutboxMessage.args)
                                           .where(OutboxMessage.kind == "ledger"))).all()
-    render = outbox_renderer(app)
-    texts = {chat: await render(chat, key, args) for chat, key, args in rows}
+    render = OutboxRenderer(app)
+    texts = {chat: (await render(chat, "ledger", key, args)).text for chat, key, args in rows}
     assert "level 1 first loan reward of ¥50.00" in texts[B] and "credit check" in texts[B]
     assert "第 2 级首笔借款奖励 ¥10.00" in texts[A]
     assert json.dumps(rows[0][2])  # args are plain JSON

@@ -29,6 +29,10 @@ class AiogramTransport(BotApiTransport):
     def command(self, command: BotCommand) -> AgBotCommand:
         return AgBotCommand(command=command.command, description=command.description)
 
+    async def download(self, file_id: str) -> bytes:
+        buffer = await self._call(self.bot.download(file_id))
+        return buffer.read()
+
     def translate(self, exc: Exception) -> SendError | None:
         if isinstance(exc, TelegramRetryAfter):
             return RetryAfter(float(exc.retry_after), exc.message)

@@ -26,6 +26,10 @@ class PtbTransport(BotApiTransport):
     def command(self, command: BotCommand) -> PtbBotCommand:
         return PtbBotCommand(command.command, command.description)
 
+    async def download(self, file_id: str) -> bytes:
+        file = await self._call(self.bot.get_file(file_id))
+        return bytes(await self._call(file.download_as_bytearray()))
+
     def translate(self, exc: Exception) -> SendError | None:
         # Order matters: PTB's BadRequest is a NetworkError, which is a TelegramError.
         if isinstance(exc, PtbRetryAfter):

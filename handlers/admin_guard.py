@@ -1,0 +1,49 @@
+"""Who may run an admin command: ADMIN_IDS and users promoted to admin, in a private chat.
+
+Every admin handler is wrapped in `admin_only`, so the refusal is one rule in
+one place and a newcomer can see at a glance which commands are guarded.
+"""
+from __future__ import annotations
+
+import functools
+
+from bot.context import Context
+from handlers.router import Handler
+
+# Telegram's GroupAnonymousBot: an admin posting "anonymously" in a group appears as this
+# user, so the sender could be any admin of that group, not necessarily one of ours.
+ANONYMOUS_ADMIN_ID = 1087968824
+
+
+def is_admin(ctx: Context) -> bool:
+    user = ctx.incoming.user
+    if user is None or user.id == ANONYMOUS_ADMIN_ID:
+        return False
+    return user.id in ctx.app.settings.admin_ids or ctx.role == "admin"
+
+
+async def refuse(ctx: Context) -> bool:
+    """Answers the refusal and returns True when the sender may not run an admin command here."""
+    user = ctx.incoming.user
+    if user is not None and user.id == ANONYMOUS_ADMIN_ID:
+        key = "admin-anonymous"
+    elif not is_admin(ctx):
+        key = "admin-only"
+    elif not ctx.is_private:
+        key = "admin-in-private"
+    else:
+        return False
+    if ctx.incoming.kind == "callback_query":
+        await ctx.answer_callback(ctx.t(key), alert=True)
+    else:
+        await ctx.reply(ctx.t(key))
+    return True
+
+
+def admin_only(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    async def guarded(ctx: Context) -> None:
+        if await refuse(ctx):
+            return
+        await handler(ctx)
+    return guarded
