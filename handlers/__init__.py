@@ -4,7 +4,9 @@ No aiogram or telegram import belongs here; a runtime adapts its library.
 """
 from __future__ import annotations
 
-from handlers import bind, code, earnings, fallback, help, invites, language, rewards, start
+from handlers import (
+    admin, bind, broadcast, code, earnings, fallback, help, invites, language, publish, rewards, rules, settings, start,
+)
 from handlers.router import Dispatcher, Router
 
 
@@ -12,7 +14,9 @@ def get_routers() -> list[Router]:
     # fallback last: it claims only what nothing else did
     return [
         start.router, code.router, bind.router, invites.router, rewards.router, earnings.router,
-        language.router, help.router, fallback.router,
+        rules.router, settings.router, language.router, help.router,
+        admin.router, publish.router, broadcast.router,
+        fallback.router,
     ]
 
 

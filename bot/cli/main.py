@@ -17,8 +17,11 @@ import sys
 
 import typer
 
+from bot.cli.audit import audit
+from bot.cli.broadcast import broadcast
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
 from bot.cli.ledger import ledger_app  # Typer only, likewise
+from bot.cli.program import program_app
 
 app = typer.Typer(
     name="referral-bot",
@@ -31,6 +34,9 @@ app = typer.Typer(
 
 app.add_typer(events_app, name="events")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(program_app, name="program")
+app.command("broadcast")(broadcast)
+app.command("audit")(audit)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

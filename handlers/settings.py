@@ -1,0 +1,6 @@
+"""(being written)"""
+from __future__ import annotations
+
+from handlers.router import Router
+
+router = Router("settings")
