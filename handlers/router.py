@@ -26,6 +26,9 @@ class Router:
     callbacks: dict[str, Handler] = field(default_factory=dict)
     # fallbacks by event: text | media | edited | unknown_command | unknown_callback | group_command
     fallbacks: dict[str, Handler] = field(default_factory=dict)
+    # A private non-command message from a user whose chat draft (uow.drafts) has this kind
+    # goes here before any fallback: the next step of a multi-step admin dialogue.
+    dialogues: dict[str, Handler] = field(default_factory=dict)
 
     def command(self, *names: str, in_groups: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -47,15 +50,22 @@ class Router:
             return fn
         return register
 
+    def dialogue(self, draft_kind: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.dialogues[draft_kind] = fn
+            return fn
+        return register
+
 
 class Dispatcher:
     def __init__(self, routers: list[Router]) -> None:
         self.commands: dict[str, CommandRoute] = {}
         self.callbacks: dict[str, Handler] = {}
         self.fallbacks: dict[str, Handler] = {}
+        self.dialogues: dict[str, Handler] = {}
         for router in routers:
             for table, own in ((self.commands, router.commands), (self.callbacks, router.callbacks),
-                               (self.fallbacks, router.fallbacks)):
+                               (self.fallbacks, router.fallbacks), (self.dialogues, router.dialogues)):
                 clash = table.keys() & own.keys()
                 if clash:
                     raise ValueError(f"router {router.name} registers {sorted(clash)} twice")
@@ -81,8 +91,17 @@ class Dispatcher:
             return None  # never chatter in groups
         return self.fallbacks.get("text" if incoming.content_type == "text" else "media")
 
+    async def _dialogue(self, ctx: Context) -> Handler | None:
+        """The handler for the user's dialogue in progress, for a private non-command message."""
+        incoming = ctx.incoming
+        if (not self.dialogues or incoming.kind != "message" or not incoming.is_private
+                or ctx.command is not None or incoming.user is None):
+            return None
+        draft = await ctx.services.uow.drafts.get(incoming.user.id)
+        return self.dialogues.get(draft.kind) if draft is not None else None
+
     async def dispatch(self, ctx: Context) -> bool:
-        handler = self.resolve(ctx)
+        handler = await self._dialogue(ctx) or self.resolve(ctx)
         if handler is None:
             return False
         await handler(ctx)

@@ -118,3 +118,275 @@ notice-payout = 🏦 The platform paid you { $amount }.
 admin-only = This command is for the program's admins only.
 admin-anonymous = You are posting as the anonymous group admin, so I cannot tell who you are. Turn off "Remain anonymous" or write to me in private.
 admin-in-private = Admin commands work in a private chat with me only.
+
+## Risk-education tips and /settings. Tips are tip-1..tip-N, sent in order, one every TIP_INTERVAL_DAYS;
+## the code counts them, so add one by appending tip-<N+1> in every language. Each ends with { tips-footer }.
+tips-footer = <i>Don't want these tips? Turn them off in /settings.</i>
+tip-1 = 🛡 <b>Safety tip: fake customer service</b>
+    Someone calls or messages you as "platform customer service" and says your account, loan or reward has a problem that needs fixing? The platform contacts you only through its official app. Hang up, and check in the app yourself.
+
+    { tips-footer }
+tip-2 = 🛡 <b>Safety tip: "pay a fee to withdraw"</b>
+    A reward never has to be "unlocked", "activated" or "released" with a payment, a deposit, a tax or a "verification transfer". Anyone who asks you to pay first to withdraw is a scammer.
+
+    { tips-footer }
+tip-3 = 🛡 <b>Safety tip: don't sell your account or code</b>
+    Selling, renting or lending your platform account or your referral code is against the rules, and whoever buys it can borrow in your name. Codes and accounts found on the market are frozen and their rewards reversed.
+
+    { tips-footer }
+tip-4 = 🛡 <b>Safety tip: no fake referrals</b>
+    Rewards are for real friends who really borrow. Sign-ups with borrowed phones, bought accounts or paid "helpers" are found by the risk checks: their rewards are reversed and the accounts involved may be frozen.
+
+    { tips-footer }
+tip-5 = 🛡 <b>Safety tip: keep your data to yourself</b>
+    Never share an SMS verification code, a password, a payment PIN or photos of your ID card, not even with someone who says they are from the platform. Nobody legitimate will ever ask for them.
+
+    { tips-footer }
+tip-6 = 🛡 <b>Safety tip: borrow only in the official app</b>
+    Apply for loans and repay them only inside the platform's official app. "Agents" who apply for you, offer a "faster approval" for a fee, or ask you to repay to a personal account are not from the platform.
+
+    { tips-footer }
+tip-7 = 🛡 <b>Safety tip: watch out for phishing links</b>
+    Log in only in the official app or on the official website you typed yourself. A link in a message that asks you to log in, "verify" or "claim a reward" may lead to a copy of the site built to steal your password.
+
+    { tips-footer }
+tip-8 = 🛡 <b>Safety tip: borrow responsibly</b>
+    Borrow only what you need and can repay on time; a late repayment costs you fees and hurts your credit. A referral reward is never a reason to take out a loan, and please never push a friend to borrow.
+
+    { tips-footer }
+tip-9 = 🛡 <b>Safety tip: no screen sharing</b>
+    Never share your screen or install a "remote assistance" app at a stranger's request. With it they can read your verification codes and move your money while you watch.
+
+    { tips-footer }
+tip-10 = 🛡 <b>Safety tip: nobody can "raise your limit" for money</b>
+    Promises to raise your credit limit, "repair" your credit record or guarantee approval in exchange for a fee are scams. Only the platform's own review decides, and it is free.
+
+    { tips-footer }
+settings-title = <b>Settings</b>
+settings-tips-on = 🛡 Safety tips: <b>on</b>. A short tip about fraud and safe borrowing about once every { $days } days, in the daytime, and never on a day we already sent you another message.
+settings-tips-off = 🛡 Safety tips: <b>off</b>.
+settings-tips-paused = 🛡 Safety tips: <b>{ $on ->
+        [yes] on
+       *[no] off
+    }</b>. The bot is not sending tips at the moment.
+settings-notices-stay = Reward and invitation notices always stay on: they are about your money.
+settings-tips-turn-off = 🔕 Turn safety tips off
+settings-tips-turn-on = 🔔 Turn safety tips on
+settings-tips-saved-off = Safety tips turned off.
+settings-tips-saved-on = Safety tips turned on.
+cmd-settings = Settings: safety tips on or off
+
+## Admin commands (handlers/admin.py): /stats, /user, /freeze, /unfreeze, /promote, /demote
+admin-help-title = <b>Admin commands</b>
+cmd-admin-stats = Program statistics and funnel
+cmd-admin-user = One user: /user ID
+cmd-admin-freeze = Freeze a user: /freeze ID REASON
+cmd-admin-unfreeze = Unfreeze a user: /unfreeze ID
+cmd-admin-promote = Make a user an agent or admin: /promote ID agent|admin
+cmd-admin-demote = Back to a regular user: /demote ID
+cmd-admin-broadcast = Send a message to many users
+cmd-admin-broadcast_status = Where the broadcasts stand
+cmd-admin-publish = Publish new program rules (TOML file)
+admin-role-name = { $role ->
+        [agent] agent
+        [admin] admin
+       *[user] regular user
+    }
+admin-status-name = { $status ->
+        [active] active
+        [frozen] frozen
+        [blocked] blocked the bot
+       *[other] { $status }
+    }
+admin-usage-user = Usage: /user ID, for example /user 123456789
+admin-usage-freeze = Usage: /freeze ID REASON, for example /freeze 123456789 farming with fake accounts
+admin-usage-unfreeze = Usage: /unfreeze ID [REASON]
+admin-usage-promote = Usage: /promote ID agent|admin [REASON]
+admin-usage-demote = Usage: /demote ID [REASON]
+admin-bad-id = “{ $arg }” is not a user id: send the Telegram id in digits, for example /user 123456789
+admin-unknown-user = No user with id { $id }: they have never written to the bot and the platform has not reported them.
+admin-self = You cannot do that to yourself; another admin can.
+admin-freeze-no-reason = A freeze needs a reason, kept in the audit log: /freeze { $id } REASON
+admin-freeze-admin = User { $id } is an admin, and admins are not frozen. Demote them first.
+admin-frozen = ❄️ User { $id } is frozen. While frozen they earn no rewards and their codes bind nobody; they are not told. Reason: { $reason }
+admin-already-frozen = User { $id } is already frozen; nothing changed.
+admin-unfrozen = ✅ User { $id } is active again. Conversions reported from now on pay them; nothing is paid for the time they were frozen.
+admin-not-frozen = User { $id } is not frozen (status: { admin-status-name }); nothing changed.
+admin-bad-role = “{ $role }” is not a role you can give: use agent or admin.
+admin-promoted = ✅ User { $id } is now { $role ->
+        [agent] an agent
+       *[admin] an admin
+    }.
+admin-already-role = User { $id } is already { $role ->
+        [agent] an agent
+       *[admin] an admin
+    }; nothing changed.
+admin-promote-frozen = User { $id } is frozen; unfreeze them before a promotion.
+admin-config-admin = User { $id } is an admin through ADMIN_IDS, the bot's configuration, so their role cannot be changed from here. Remove the id from ADMIN_IDS and restart the bot.
+admin-demoted = ✅ User { $id } is a regular user again (was { $before ->
+        [agent] an agent
+       *[admin] an admin
+    }).
+admin-not-promoted = User { $id } is already a regular user; nothing changed.
+
+stats-title = <b>Program statistics</b> · { $day }
+stats-users = 👥 Users: { $total } (active { $active }, frozen { $frozen }, blocked the bot { $blocked }; known only to the platform { $platform })
+stats-roles = Agents: { $agents } · admins: { $admins } promoted + { $configured } in ADMIN_IDS
+stats-bound = 🔗 Bound to a referrer: { $bound }
+stats-levels = Referrals by level: { $counts }
+stats-level = L{ $level } { $count }
+stats-events = 📥 Events received today: { $events }
+stats-event = { $type } { $count }
+stats-events-none = 📥 Events received today: none
+stats-ledger = 💰 Ledger: rewards { $reward } · tier bonuses { $tier } · reversed { $reversed } · paid out { $paid }
+stats-tips-off = 💡 Safety tips turned off: { $count }
+stats-funnel = <b>Funnel</b> (each share is of the step before)
+    Joined { $joined }
+    → bound to a referrer { $bound } ({ $bound_pct })
+    → credit approved { $approved } ({ $approved_pct })
+    → first loan { $loan } ({ $loan_pct })
+
+user-info-none = —
+user-info-title = <b>User { $id }</b> · { $name }
+user-info-role = Role: { admin-role-name } · status: { admin-status-name } · language: { $language }
+user-info-external = Platform account: { $external }
+user-info-codes = Codes: { $codes }
+user-info-referrer = Referrer: { $referrer }
+user-info-upline = Upline (nearest first): { $upline }
+user-info-referrals = Referrals: { $counts }
+user-info-balance = Balance: pending { $pending } · available { $available } · paid { $paid } · reversed { $reversed } · lapsed { $lapsed } · owed { $owed }
+user-info-earnings = Earnings: { $earnings }
+user-info-credit-approved = Credit check: passed on { $date }
+user-info-credit-pending = Credit check: not yet{ $required ->
+        [yes] {" "}(their rewards wait for it)
+       *[no] {""}
+    }
+user-info-quality = Quality score: { $score }/100 · program version { $version }
+
+## Rules and rule changes (/rules, announcements, /publish). $rule as in rule-name; amounts arrive as ¥.
+cmd-rules = The reward rules in force
+rules-title = <b>Referral program rules</b> · version { $version }
+rules-since = In force since { $date } ({ $tz }).
+rules-levels = { $levels ->
+        [1] You are rewarded for friends you invite yourself (level 1).
+       *[other] You are rewarded for friends you invite (level 1) and for the people they invite, up to level { $levels }.
+    }
+rules-rewards-title = <b>Rewards when a friend…</b>
+rules-level-amount = level { $level } { $amount }
+rules-amount-separator = ,{" "}
+rules-reward = · { rule-name }: { $amounts }
+rules-reward-capped = · { rule-name }: { $amounts } (at most { $cap } times per friend)
+rules-no-rewards = · No rewards are paid under this version.
+rules-tiers-title = <b>Tier bonuses</b> (once each; friends with a first loan count)
+rules-tier = · { $qualified } friends: { $bonus }
+rules-hold = { $days ->
+        [0] Rewards are available at once.
+        [one] Rewards become available { $days } day after the event.
+       *[other] Rewards become available { $days } days after the event.
+    }
+rules-credit-check = Your rewards are released once you pass the platform's credit check; rewards still held { $days } days after they were earned lapse.
+rules-no-credit-check = No credit check is needed before your rewards are released.
+rules-perk = 🎁 Friends you invite get: { $perk }
+rules-next = <b>Announced: version { $version }</b> takes effect on { $date } ({ $tz }). What changes:
+rules-footer = Every event is rewarded under the version in force when it happened.
+
+rulechange-announce = 📢 <b>The referral program changes: version { $version }</b>
+    It takes effect on { $date } ({ $tz }). What changes:
+    { $changes }
+    Events before then are rewarded under the current rules. Send /rules for all the rules.
+rulechange-amount = · { rule-name }, level { $level }: { $before } → { $after }
+rulechange-cap = · { rule-name }, times per friend: { $before } → { $after }
+rulechange-tier = · Tier bonus at { $qualified } friends: { $before } → { $after }
+rulechange-levels = · Levels rewarded: { $before } → { $after }
+rulechange-hold-days = · Days before rewards are available: { $before } → { $after }
+rulechange-credit-check = · Credit check before rewards are released: { $before } → { $after }
+rulechange-lapse-days = · Days to pass the credit check: { $before } → { $after }
+rulechange-perk = · New perk for friends you invite: { $perk }
+rulechange-nothing = · The amounts and conditions stay the same.
+rulechange-none = none
+rulechange-no-limit = no limit
+rulechange-yes = yes
+rulechange-no = no
+rulechange-ack-button = ✅ I have read it
+rulechange-thanks = Thank you, noted.
+rulechange-already = Already noted.
+rulechange-acked = ✅ You confirmed reading this on { $date } ({ $tz }).
+
+publish-usage = Usage: /publish EFFECTIVE-TIME [urgent reason], e.g. /publish 2026-12-10T00:00+08:00; then send the program as a .toml file.
+publish-send-file = Takes effect on { $date } ({ $tz }). Now send the new program as a .toml document.
+publish-not-document = Please send the program as a .toml document, or press Cancel.
+publish-too-big = The file is larger than { $kb } KB; a program file is much smaller.
+publish-not-text = The file is not UTF-8 text; send the program's .toml file.
+publish-preview = <b>Preview</b>: version { $version } replaces version { $previous } on { $date } ({ $tz }).
+    It will be announced to { $recipients } users. What changes:
+publish-urgent = ⚠️ Short notice. Reason (recorded in the audit log): { $reason }
+publish-confirm-button = ✅ Publish
+publish-cancel-button = Cancel
+publish-cancelled = Cancelled; nothing was published.
+publish-stale = This preview is no longer current; nothing was published. Send /publish to start again.
+publish-done = ✅ Version { $version } is published; it takes effect on { $date } ({ $tz }). Announced to { $recipients } users.
+publish-err-bad-time = "{ $value }" is not a time such as 2026-12-10T00:00+08:00.
+publish-err-past = The effective time { $date } is in the past.
+publish-err-notice = Rule changes need { $days } days' notice: the effective time must be { $earliest } or later. For an urgent change, add the reason after the time.
+publish-err-invalid = The program file was refused: { $detail }
+publish-err-levels = The program has { $levels } levels but the bot keeps { $max } (REFERRAL_LEVELS).
+publish-err-not-newer = Version { $version } is not newer than the latest published version { $latest }; the new program's version must be greater than { $latest }.
+publish-err-before-latest = Version { $latest } takes effect on { $date }; the new version must take effect after it.
+publish-err-taken = Version { $version } was published meanwhile; nothing was published.
+
+## Broadcasts
+bc-ask = 📣 Send me the message to broadcast: text, a photo with a caption, formatting and all. Recipients get an exact copy, without a "forwarded" header. /cancel to stop.
+bc-unsupported = This kind of message cannot be copied to others. Send text, a photo, a video or a document, or /cancel.
+bc-pick-audience = Who should receive it? (active users only; nobody who blocked the bot or is frozen)
+bc-audience-name = { $audience ->
+        [all] everyone
+        [lang-zh-CN] users reading 中文
+        [lang-en] users reading English
+        [role-agent] agents
+        [role-admin] admins
+       *[referrers] users with referrals
+    }
+bc-audience-button = { $audience ->
+        [all] Everyone
+        [lang-zh-CN] 中文
+        [lang-en] English
+        [role-agent] Agents
+        [role-admin] Admins
+       *[referrers] Users with referrals
+    } ({ $count })
+bc-nobody = Nobody is in that audience right now. Pick another, or /cancel.
+bc-preview = ☝️ That is exactly what they will see.
+    Audience: { bc-audience-name } — <b>{ $count }</b> recipients.
+    Send it?
+bc-confirm-button = ✅ Send to { $count }
+bc-cancel-button = Cancel
+bc-cancelled = Cancelled; nothing was sent.
+bc-nothing-to-cancel = There is nothing to cancel.
+bc-stale = This question is out of date. Start again with /broadcast.
+bc-already-started = Already started as broadcast #{ $id }.
+bc-started = Broadcast #{ $id } started.
+bc-progress-title = 📣 <b>Broadcast #{ $id }</b> — { $state ->
+        [running] sending…
+        [done] ✅ done
+       *[cancelled] ⛔ cancelled
+    }
+bc-progress-audience = Audience: { bc-audience-name } ({ $total })
+bc-progress-counts = Sent: <b>{ $sent }</b> of { $total }
+    Failed: { $failed } · Blocked the bot: { $blocked } · Left Telegram: { $left }
+bc-progress-running = Still to send: { $pending } · { $rate } msg/s · about { $eta } left
+bc-progress-called-off = Called off: { $cancelled }
+bc-progress-took = Took { $took }.
+bc-duration = { $minutes ->
+        [0] { $seconds } s
+       *[other] { $minutes } min { $seconds } s
+    }
+bc-eta-unknown = (estimating)
+bc-cancel-broadcast-button = ⛔ Cancel the broadcast
+bc-cancel-done = Broadcast #{ $id } cancelled: { $count } messages will not be sent.
+bc-cancel-too-late = Broadcast #{ $id } has already { $state ->
+        [done] finished
+       *[cancelled] been cancelled
+    }.
+bc-status-usage = Usage: /broadcast_status [ID] (the newest broadcast without an ID)
+bc-status-none = No broadcasts yet. Start one with /broadcast.
+bc-status-unknown = There is no broadcast #{ $id }.

@@ -115,3 +115,274 @@ notice-payout = 🏦 平台已向你发放奖励 { $amount }。
 admin-only = 此命令仅限活动管理员使用。
 admin-anonymous = 你正以匿名群管理员身份发言，我无法确认你的身份。请关闭“匿名发言”，或私聊我。
 admin-in-private = 管理员命令仅在与我的私聊中可用。
+
+## Risk-education tips and /settings. Tips are tip-1..tip-N, sent in order, one every TIP_INTERVAL_DAYS;
+## the code counts them, so add one by appending tip-<N+1> in every language. Each ends with { tips-footer }.
+tips-footer = <i>不想再收到安全提示？可在 /settings 中关闭。</i>
+tip-1 = 🛡 <b>安全提示：假冒客服</b>
+    有人自称“平台客服”打电话或发消息，说你的账户、借款或奖励出了问题需要处理？平台只通过官方 App 联系你。请直接挂断，自己到 App 里核实。
+
+    { tips-footer }
+tip-2 = 🛡 <b>安全提示：“先交钱才能提现”</b>
+    奖励从来不需要付费“解冻”“激活”或“释放”，也不需要保证金、税费或“验证转账”。要求你先付钱才能提现的，都是诈骗。
+
+    { tips-footer }
+tip-3 = 🛡 <b>安全提示：不要出售账户或邀请码</b>
+    出售、出租或出借平台账户、邀请码都违反规则，买到的人还能以你的名义借款。被发现在市场上流通的邀请码和账户会被冻结，奖励会被撤销。
+
+    { tips-footer }
+tip-4 = 🛡 <b>安全提示：不要虚假邀请</b>
+    奖励只给真实借款的真实好友。用借来的手机、买来的账户或花钱雇人注册，都会被风控识别：相关奖励会被撤销，涉及的账户可能被冻结。
+
+    { tips-footer }
+tip-5 = 🛡 <b>安全提示：保护好个人信息</b>
+    绝不要把短信验证码、密码、支付密码或身份证照片告诉任何人，即使对方自称来自平台。正规人员永远不会向你索要这些信息。
+
+    { tips-footer }
+tip-6 = 🛡 <b>安全提示：只在官方 App 借款</b>
+    借款和还款都只在平台官方 App 内完成。声称能代你申请、收费“加急审批”，或让你把钱还到个人账户的“中介”，都不是平台的人。
+
+    { tips-footer }
+tip-7 = 🛡 <b>安全提示：当心钓鱼链接</b>
+    只在官方 App 或自己输入网址打开的官方网站登录。消息里让你登录、“验证身份”或“领取奖励”的链接，可能通向仿冒网站，专门窃取你的密码。
+
+    { tips-footer }
+tip-8 = 🛡 <b>安全提示：理性借款</b>
+    只借自己需要、能按时还上的金额；逾期会产生费用并影响信用。推荐奖励永远不是借款的理由，也请不要催促好友借款。
+
+    { tips-footer }
+tip-9 = 🛡 <b>安全提示：不要共享屏幕</b>
+    不要应陌生人要求共享屏幕或安装“远程协助”软件。这样对方能看到你的验证码，当着你的面转走你的钱。
+
+    { tips-footer }
+tip-10 = 🛡 <b>安全提示：没有人能花钱“提额”</b>
+    声称收费就能提高额度、“修复”征信或保证审批通过的，都是骗局。只有平台自己的审核说了算，而且完全免费。
+
+    { tips-footer }
+settings-title = <b>设置</b>
+settings-tips-on = 🛡 安全提示：<b>已开启</b>。大约每 { $days } 天在白天发送一条关于防诈骗和理性借款的简短提示；当天若已收到我们的其他消息则不发送。
+settings-tips-off = 🛡 安全提示：<b>已关闭</b>。
+settings-tips-paused = 🛡 安全提示：<b>{ $on ->
+        [yes] 已开启
+       *[no] 已关闭
+    }</b>。目前本机器人暂不发送提示。
+settings-notices-stay = 奖励和邀请通知始终开启：它们关系到你的钱。
+settings-tips-turn-off = 🔕 关闭安全提示
+settings-tips-turn-on = 🔔 开启安全提示
+settings-tips-saved-off = 已关闭安全提示。
+settings-tips-saved-on = 已开启安全提示。
+cmd-settings = 设置：开启或关闭安全提示
+
+## Admin commands (handlers/admin.py): /stats, /user, /freeze, /unfreeze, /promote, /demote
+admin-help-title = <b>管理员命令</b>
+cmd-admin-stats = 活动统计与转化漏斗
+cmd-admin-user = 查看用户：/user ID
+cmd-admin-freeze = 冻结用户：/freeze ID 原因
+cmd-admin-unfreeze = 解冻用户：/unfreeze ID
+cmd-admin-promote = 设为推广员或管理员：/promote ID agent|admin
+cmd-admin-demote = 恢复为普通用户：/demote ID
+cmd-admin-broadcast = 群发消息
+cmd-admin-broadcast_status = 群发进度
+cmd-admin-publish = 发布新的活动规则（TOML 文件）
+admin-role-name = { $role ->
+        [agent] 推广员
+        [admin] 管理员
+       *[user] 普通用户
+    }
+admin-status-name = { $status ->
+        [active] 正常
+        [frozen] 已冻结
+        [blocked] 已屏蔽机器人
+       *[other] { $status }
+    }
+admin-usage-user = 用法：/user ID，例如 /user 123456789
+admin-usage-freeze = 用法：/freeze ID 原因，例如 /freeze 123456789 使用虚假账号刷奖励
+admin-usage-unfreeze = 用法：/unfreeze ID [原因]
+admin-usage-promote = 用法：/promote ID agent|admin [原因]
+admin-usage-demote = 用法：/demote ID [原因]
+admin-bad-id = “{ $arg }”不是用户 ID：请发送数字形式的 Telegram ID，例如 /user 123456789
+admin-unknown-user = 没有 ID 为 { $id } 的用户：此人从未给机器人发过消息，平台也未上报过。
+admin-self = 不能对自己执行此操作，请由其他管理员处理。
+admin-freeze-no-reason = 冻结必须注明原因（记入审计日志）：/freeze { $id } 原因
+admin-freeze-admin = 用户 { $id } 是管理员，管理员不能被冻结。请先取消其管理员身份。
+admin-frozen = ❄️ 已冻结用户 { $id }。冻结期间不获得任何奖励，其推荐码也不能绑定新用户；不会通知本人。原因：{ $reason }
+admin-already-frozen = 用户 { $id } 已处于冻结状态，未做更改。
+admin-unfrozen = ✅ 用户 { $id } 已恢复正常。此后上报的转化会给其发放奖励；冻结期间的奖励不予补发。
+admin-not-frozen = 用户 { $id } 未被冻结（状态：{ admin-status-name }），未做更改。
+admin-bad-role = “{ $role }”不是可授予的身份：请使用 agent 或 admin。
+admin-promoted = ✅ 用户 { $id } 现在是{ $role ->
+        [agent] 推广员
+       *[admin] 管理员
+    }。
+admin-already-role = 用户 { $id } 已经是{ $role ->
+        [agent] 推广员
+       *[admin] 管理员
+    }，未做更改。
+admin-promote-frozen = 用户 { $id } 已被冻结，请先解冻再设置身份。
+admin-config-admin = 用户 { $id } 是通过 ADMIN_IDS（机器人配置）设定的管理员，无法在这里更改其身份。请从 ADMIN_IDS 中删除该 ID 并重启机器人。
+admin-demoted = ✅ 用户 { $id } 已恢复为普通用户（原为{ $before ->
+        [agent] 推广员
+       *[admin] 管理员
+    }）。
+admin-not-promoted = 用户 { $id } 已经是普通用户，未做更改。
+
+stats-title = <b>活动统计</b> · { $day }
+stats-users = 👥 用户：{ $total }（正常 { $active }，冻结 { $frozen }，屏蔽机器人 { $blocked }；仅平台已知 { $platform }）
+stats-roles = 推广员：{ $agents } · 管理员：提升 { $admins } 人 + ADMIN_IDS { $configured } 人
+stats-bound = 🔗 已绑定推荐人：{ $bound }
+stats-levels = 各级推荐：{ $counts }
+stats-level = L{ $level } { $count }
+stats-events = 📥 今日收到的事件：{ $events }
+stats-event = { $type } { $count }
+stats-events-none = 📥 今日收到的事件：无
+stats-ledger = 💰 账本：奖励 { $reward } · 阶梯奖励 { $tier } · 已撤销 { $reversed } · 已发放 { $paid }
+stats-tips-off = 💡 关闭安全提示的用户：{ $count }
+stats-funnel = <b>转化漏斗</b>（比例均相对上一步）
+    加入 { $joined }
+    → 绑定推荐人 { $bound }（{ $bound_pct }）
+    → 授信通过 { $approved }（{ $approved_pct }）
+    → 首笔借款 { $loan }（{ $loan_pct }）
+
+user-info-none = —
+user-info-title = <b>用户 { $id }</b> · { $name }
+user-info-role = 身份：{ admin-role-name } · 状态：{ admin-status-name } · 语言：{ $language }
+user-info-external = 平台账号：{ $external }
+user-info-codes = 推荐码：{ $codes }
+user-info-referrer = 推荐人：{ $referrer }
+user-info-upline = 上级（由近及远）：{ $upline }
+user-info-referrals = 推荐人数：{ $counts }
+user-info-balance = 余额：待生效 { $pending } · 可用 { $available } · 已发放 { $paid } · 已撤销 { $reversed } · 已失效 { $lapsed } · 待抵扣 { $owed }
+user-info-earnings = 收益：{ $earnings }
+user-info-credit-approved = 授信审核：{ $date } 通过
+user-info-credit-pending = 授信审核：尚未通过{ $required ->
+        [yes] （其奖励需等待审核通过）
+       *[no] {""}
+    }
+user-info-quality = 推荐质量分：{ $score }/100 · 规则版本 { $version }
+
+## Rules and rule changes (/rules, announcements, /publish). $rule as in rule-name; amounts arrive as ¥.
+cmd-rules = 当前奖励规则
+rules-title = <b>推荐活动规则</b> · 第 { $version } 版
+rules-since = 自 { $date }（{ $tz }）起生效。
+rules-levels = { $levels ->
+        [1] 你邀请的好友（第 1 级）为你带来奖励。
+       *[other] 你邀请的好友（第 1 级）以及他们邀请的人（最多到第 { $levels } 级）为你带来奖励。
+    }
+rules-rewards-title = <b>好友完成以下行为时的奖励</b>
+rules-level-amount = 第 { $level } 级 { $amount }
+rules-amount-separator = ，
+rules-reward = · { rule-name }：{ $amounts }
+rules-reward-capped = · { rule-name }：{ $amounts }（每位好友最多 { $cap } 次）
+rules-no-rewards = · 本版本不发放奖励。
+rules-tiers-title = <b>阶梯奖励</b>（每档一次；完成首笔借款的好友计入）
+rules-tier = · { $qualified } 位好友：{ $bonus }
+rules-hold = { $days ->
+        [0] 奖励即时入账。
+       *[other] 奖励在行为发生 { $days } 天后入账。
+    }
+rules-credit-check = 你通过平台信用审核后奖励才会入账；获得后 { $days } 天内仍未入账的奖励将失效。
+rules-no-credit-check = 奖励入账无需信用审核。
+rules-perk = 🎁 你邀请的好友可获得：{ $perk }
+rules-next = <b>已公告：第 { $version } 版</b>将于 { $date }（{ $tz }）生效。变更内容：
+rules-footer = 每笔行为按其发生时有效的规则版本计算奖励。
+
+rulechange-announce = 📢 <b>推荐活动规则变更：第 { $version } 版</b>
+    将于 { $date }（{ $tz }）生效。变更内容：
+    { $changes }
+    生效前发生的行为仍按现行规则计算奖励。发送 /rules 查看完整规则。
+rulechange-amount = · { rule-name }，第 { $level } 级：{ $before } → { $after }
+rulechange-cap = · { rule-name }，每位好友次数上限：{ $before } → { $after }
+rulechange-tier = · { $qualified } 位好友的阶梯奖励：{ $before } → { $after }
+rulechange-levels = · 奖励级数：{ $before } → { $after }
+rulechange-hold-days = · 奖励入账前的天数：{ $before } → { $after }
+rulechange-credit-check = · 入账前需信用审核：{ $before } → { $after }
+rulechange-lapse-days = · 通过信用审核的期限（天）：{ $before } → { $after }
+rulechange-perk = · 受邀好友的新福利：{ $perk }
+rulechange-nothing = · 金额与条件均不变。
+rulechange-none = 无
+rulechange-no-limit = 不限
+rulechange-yes = 是
+rulechange-no = 否
+rulechange-ack-button = ✅ 我已阅读
+rulechange-thanks = 谢谢，已记录。
+rulechange-already = 已记录过了。
+rulechange-acked = ✅ 你已于 { $date }（{ $tz }）确认阅读。
+
+publish-usage = 用法：/publish 生效时间 [紧急原因]，例如 /publish 2026-12-10T00:00+08:00；然后以 .toml 文件发送新规则。
+publish-send-file = 将于 { $date }（{ $tz }）生效。请以 .toml 文件发送新规则。
+publish-not-document = 请以 .toml 文件发送规则，或点击“取消”。
+publish-too-big = 文件超过 { $kb } KB；规则文件远小于此。
+publish-not-text = 文件不是 UTF-8 文本；请发送规则的 .toml 文件。
+publish-preview = <b>预览</b>：第 { $version } 版将于 { $date }（{ $tz }）取代第 { $previous } 版。
+    将通知 { $recipients } 位用户。变更内容：
+publish-urgent = ⚠️ 紧急变更，原因（记入审计日志）：{ $reason }
+publish-confirm-button = ✅ 发布
+publish-cancel-button = 取消
+publish-cancelled = 已取消，未发布任何内容。
+publish-stale = 此预览已失效，未发布任何内容。请重新发送 /publish。
+publish-done = ✅ 第 { $version } 版已发布，将于 { $date }（{ $tz }）生效，已通知 { $recipients } 位用户。
+publish-err-bad-time = “{ $value }”不是有效时间，例如 2026-12-10T00:00+08:00。
+publish-err-past = 生效时间 { $date } 已经过去。
+publish-err-notice = 规则变更需提前 { $days } 天公告：生效时间不得早于 { $earliest }。如属紧急变更，请在时间后写明原因。
+publish-err-invalid = 规则文件未通过校验：{ $detail }
+publish-err-levels = 规则有 { $levels } 级，但机器人只保留 { $max } 级（REFERRAL_LEVELS）。
+publish-err-not-newer = 第 { $version } 版不比最新发布的第 { $latest } 版新；新规则的版本号须大于 { $latest }。
+publish-err-before-latest = 第 { $latest } 版于 { $date } 生效；新版本的生效时间必须晚于它。
+publish-err-taken = 第 { $version } 版已被他人发布；本次未发布任何内容。
+
+## Broadcasts
+bc-ask = 📣 请发送要群发的消息：文字、带说明的图片、格式都可以。收件人收到的是原样复制，不显示“转发自”。发送 /cancel 取消。
+bc-unsupported = 这类消息无法复制给其他人。请发送文字、图片、视频或文件，或发送 /cancel 取消。
+bc-pick-audience = 发给谁？（仅限正常状态的用户；已屏蔽机器人或被冻结的用户不会收到）
+bc-audience-name = { $audience ->
+        [all] 所有用户
+        [lang-zh-CN] 使用中文的用户
+        [lang-en] 使用英文的用户
+        [role-agent] 代理
+        [role-admin] 管理员
+       *[referrers] 有推荐记录的用户
+    }
+bc-audience-button = { $audience ->
+        [all] 所有人
+        [lang-zh-CN] 中文
+        [lang-en] English
+        [role-agent] 代理
+        [role-admin] 管理员
+       *[referrers] 有推荐的用户
+    }（{ $count }）
+bc-nobody = 这个范围内目前没有用户。请换一个，或发送 /cancel 取消。
+bc-preview = ☝️ 收件人看到的就是上面这条。
+    发送范围：{ bc-audience-name }，共 <b>{ $count }</b> 人。
+    确认发送吗？
+bc-confirm-button = ✅ 发送给 { $count } 人
+bc-cancel-button = 取消
+bc-cancelled = 已取消，什么也没有发送。
+bc-nothing-to-cancel = 当前没有可以取消的操作。
+bc-stale = 这个操作已过期。请重新发送 /broadcast。
+bc-already-started = 已经开始发送，群发编号 #{ $id }。
+bc-started = 群发 #{ $id } 已开始。
+bc-progress-title = 📣 <b>群发 #{ $id }</b> — { $state ->
+        [running] 发送中…
+        [done] ✅ 已完成
+       *[cancelled] ⛔ 已取消
+    }
+bc-progress-audience = 发送范围：{ bc-audience-name }（{ $total } 人）
+bc-progress-counts = 已发送：<b>{ $sent }</b> / { $total }
+    失败：{ $failed } · 已屏蔽机器人：{ $blocked } · 已注销：{ $left }
+bc-progress-running = 待发送：{ $pending } · 每秒 { $rate } 条 · 预计还需 { $eta }
+bc-progress-called-off = 已撤回未发送：{ $cancelled }
+bc-progress-took = 用时 { $took }。
+bc-duration = { $minutes ->
+        [0] { $seconds } 秒
+       *[other] { $minutes } 分 { $seconds } 秒
+    }
+bc-eta-unknown = （估算中）
+bc-cancel-broadcast-button = ⛔ 取消群发
+bc-cancel-done = 群发 #{ $id } 已取消：{ $count } 条消息不会再发送。
+bc-cancel-too-late = 群发 #{ $id } { $state ->
+        [done] 已经发送完毕
+       *[cancelled] 已经取消
+    }。
+bc-status-usage = 用法：/broadcast_status [编号]（不带编号显示最新一次群发）
+bc-status-none = 还没有群发记录。发送 /broadcast 开始。
+bc-status-unknown = 没有编号为 #{ $id } 的群发。

@@ -1818,6 +1818,19 @@ class FakeTelegram:
             content["caption"] = caption
         return {"message": self._user_message(user, self._chat_for(user, chat), **content)}
 
+    def document_message(
+        self, user: TgUser, data: bytes, filename: str = "file.txt", caption: str | None = None,
+        chat: Json | int | None = None, mime_type: str = "",
+    ) -> Json:
+        """A file a user sends as a document; getFile and the file URL then serve its bytes."""
+        stored = self._store_upload(_Upload(filename, data, mime_type), "document")
+        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_name": filename,
+                    "mime_type": stored.mime_type, "file_size": len(data)}
+        content: Json = {"document": document}
+        if caption:
+            content["caption"] = caption
+        return {"message": self._user_message(user, self._chat_for(user, chat), **content)}
+
     def edited_message(
         self, user: TgUser, text: str, message: Json | None = None, chat: Json | int | None = None
     ) -> Json:
