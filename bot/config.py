@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # TIP_HOURS local time (start-end, 24 h clock), never more than one unasked-for message a day.
     tip_interval_days: int = Field(default=7, ge=0)
     tip_hours: str = "10-20"
+    # How often the tip job looks for users due a tip (seconds); tests shorten it.
+    tip_check_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

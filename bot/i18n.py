@@ -39,6 +39,14 @@ class I18n:
     def keys(self, locale: str) -> set[str]:
         return set(self.bundles[locale]._messages)  # fluent.runtime has no public listing
 
+    def series(self, prefix: str, locale: str | None = None) -> int:
+        """N for the numbered texts prefix1..prefixN (e.g. tip-1..tip-N), counted up to the first gap."""
+        bundle = self.bundles[locale or self.default_locale]
+        count = 0
+        while bundle.has_message(f"{prefix}{count + 1}"):
+            count += 1
+        return count
+
     def t(self, locale: str, key: str, /, **args: object) -> str:
         bundle = self.bundles.get(locale) or self.bundles[self.default_locale]
         if not bundle.has_message(key):
