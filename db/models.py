@@ -166,7 +166,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         CheckConstraint(
-            "state IN ('pending', 'sending', 'sent', 'failed', 'blocked', 'cancelled')", name="state"),
+            "state IN ('pending', 'sending', 'sent', 'failed', 'blocked', 'left', 'cancelled')", name="state"),
         Index("ix_outbox_due", "state", "priority", "not_before", "id"),
         # A broadcast's progress is a GROUP BY state over its delivery rows.
         Index("ix_outbox_broadcast_state", "broadcast_id", "state"),
@@ -234,6 +234,8 @@ class Event(Base):
         Index("ix_events_user_type", "user_id", "type", "occurred_at"),
         Index("ix_events_pending", "outcome", "external_id", "telegram_id"),
         Index("ix_events_target", "target_key"),
+        # /stats counts today's events by type: a range scan, not a pass over every event.
+        Index("ix_events_received", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)

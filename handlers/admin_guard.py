@@ -22,12 +22,21 @@ def is_admin(ctx: Context) -> bool:
     return user.id in ctx.app.settings.admin_ids or ctx.role == "admin"
 
 
+async def _promoted_admin(ctx: Context) -> bool:
+    # The pipeline loads no user row in groups, so a role given by /promote is looked up here.
+    user = ctx.incoming.user
+    if user is None or ctx.is_private:
+        return False
+    row = await ctx.services.uow.users.get(user.id)
+    return row is not None and row.role == "admin"
+
+
 async def refuse(ctx: Context) -> bool:
     """Answers the refusal and returns True when the sender may not run an admin command here."""
     user = ctx.incoming.user
     if user is not None and user.id == ANONYMOUS_ADMIN_ID:
         key = "admin-anonymous"
-    elif not is_admin(ctx):
+    elif not is_admin(ctx) and not await _promoted_admin(ctx):
         key = "admin-only"
     elif not ctx.is_private:
         key = "admin-in-private"

@@ -4,12 +4,24 @@ from __future__ import annotations
 from bot.context import Context
 from bot.i18n import I18n, Raw
 from bot.transport import BotCommand
+from handlers.admin_guard import is_admin
 from handlers.router import Router
 
 router = Router("help")
 
 # The order users see in the menu and in /help.
-USER_COMMANDS = ("start", "code", "invites", "rewards", "earnings", "bind", "language", "help")
+USER_COMMANDS = ("start", "code", "invites", "rewards", "earnings", "rules", "bind", "settings", "language", "help")
+
+
+# Admins see these too, after the user commands, in /help and in their own menu (texts: cmd-admin-<name>).
+ADMIN_COMMANDS = ("stats", "user", "freeze", "unfreeze", "promote", "demote", "broadcast", "broadcast_status",
+                  "publish")
+
+
+def admin_bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
+    """An admin's menu (set per admin chat): the user commands, then the admin ones."""
+    return bot_commands(i18n, locale) + [BotCommand(name, i18n.t(locale, f"cmd-admin-{name}"))
+                                         for name in ADMIN_COMMANDS]
 
 
 def commands_text(ctx: Context) -> str:
@@ -22,4 +34,8 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
 
 @router.command("help")
 async def help_command(ctx: Context) -> None:
-    await ctx.reply(ctx.t("help", commands=Raw(commands_text(ctx))))
+    text = commands_text(ctx)
+    if is_admin(ctx):
+        text += "\n\n" + ctx.t("admin-help-title") + "\n" + "\n".join(
+            f"/{name} — {ctx.t(f'cmd-admin-{name}')}" for name in ADMIN_COMMANDS)
+    await ctx.reply(ctx.t("help", commands=Raw(text)))

@@ -31,6 +31,7 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.sent: list[Sent] = []
         self.commands: dict[str | None, list[BotCommand]] = {}
+        self.chat_commands: dict[tuple[int, str | None], list[BotCommand]] = {}  # (chat_id, language_code)
         self._files = itertools.count(1)
         self.files: dict[str, bytes] = {}  # what download() serves: put a user's upload here
 
@@ -71,8 +72,12 @@ class RecordingTransport:
     async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
         self.sent.append(Sent("answer_callback", None, text, extra={"callback_id": callback_id, "alert": alert}))
 
-    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None) -> None:
-        self.commands[language_code] = commands
+    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None,
+                           chat_id: int | None = None) -> None:
+        if chat_id is None:
+            self.commands[language_code] = commands
+        else:
+            self.chat_commands[(chat_id, language_code)] = commands
 
 
 def person(uid: int, name: str = "Barbara", lang: str | None = "zh-hans", **kw: object) -> TelegramProfile:

@@ -4,6 +4,8 @@
     referral-bot migrate              bring the database schema to the newest revision
     referral-bot user <id> [--json]   one user: language, status, codes, upline, referrals by level
     referral-bot demo [--users N]     seed an invented referral forest to look around in
+    referral-bot freeze ID --reason R / unfreeze ID / promote ID agent|admin / demote ID   (audited)
+    referral-bot audit --since 7d     the audit log of admin actions
 
 Only `run` imports a Telegram library. The others import SQLAlchemy, Rich and
 the rest inside the command, so they start fast and work without BOT_TOKEN.
@@ -17,6 +19,7 @@ import sys
 
 import typer
 
+from bot.cli.admin import demote, freeze, promote, unfreeze
 from bot.cli.audit import audit
 from bot.cli.broadcast import broadcast
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
@@ -37,6 +40,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(program_app, name="program")
 app.command("broadcast")(broadcast)
 app.command("audit")(audit)
+for _admin_action in (freeze, unfreeze, promote, demote):
+    app.command()(_admin_action)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

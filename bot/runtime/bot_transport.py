@@ -30,6 +30,10 @@ class BotApiTransport:
     def command(self, command: BotCommand) -> Any:
         raise NotImplementedError
 
+    def chat_scope(self, chat_id: int) -> Any:
+        """BotCommandScopeChat: a menu for one chat."""
+        raise NotImplementedError
+
     def translate(self, exc: Exception) -> SendError | None:
         """The neutral error for a library exception, or None if it is not a Telegram error."""
         raise NotImplementedError
@@ -89,5 +93,8 @@ class BotApiTransport:
     async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
         await self._call(self.bot.answer_callback_query(callback_id, text=text, show_alert=alert))
 
-    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None) -> None:
-        await self._call(self.bot.set_my_commands([self.command(c) for c in commands], language_code=language_code))
+    async def set_commands(self, commands: list[BotCommand], language_code: str | None = None,
+                           chat_id: int | None = None) -> None:
+        scope = None if chat_id is None else self.chat_scope(chat_id)
+        await self._call(self.bot.set_my_commands([self.command(c) for c in commands], scope=scope,
+                                                  language_code=language_code))

@@ -30,7 +30,7 @@ def cli_user(bot: BotHarness, user_id: int) -> dict:
 
 
 async def set_status(bot: BotHarness, user_id: int, status: str) -> None:
-    """What an admin's /freeze will do (a later issue); here straight in the bot's database."""
+    """Freezes straight in the bot's database, as an operator's SQL would (/freeze is tested in test_admin)."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool

@@ -82,6 +82,34 @@ async def test_a_clean_history_passes(app, pipeline, transport, intake):  # noqa
     assert report.beneficiaries == 3  # A, B, C
 
 
+async def test_freezes_are_replayed_from_the_audit_log(app, pipeline, transport, intake):  # noqa: ANN001
+    from bot.services.admin_actions import AdminActions
+    from bot.services.audit import AuditLog
+
+    await seed(app, pipeline, transport, intake)
+    async with app.uow() as uow:  # B frozen from the shell: C's next conversion pays B nothing
+        actions = AdminActions(uow, AuditLog(uow, app.clock), frozenset())
+        assert (await actions.freeze(B, actor_id=None, via="cli", reason="checking")).done
+        await uow.commit()
+    app.clock.advance(seconds=1)
+    await submit(intake, id="rp-c9", type="repayment_on_time", user={"telegram_id": C}, loan_id="L9")
+    async with app.uow() as uow:
+        actions = AdminActions(uow, AuditLog(uow, app.clock), frozenset())
+        assert (await actions.unfreeze(B, actor_id=None, via="cli")).done
+        await uow.commit()
+    app.clock.advance(seconds=1)
+    await submit(intake, id="rp-c10", type="repayment_on_time", user={"telegram_id": C}, loan_id="L10")
+    report = await audit(app)
+    assert report.ok, report.problems
+    assert not any("not active now" in note for note in report.notes)
+    async with app.uow() as uow:
+        paid = {e.beneficiary_id for key in ("rp-c9", "rp-c10")
+                for e in await uow.ledger.of_event((await uow.events.by_key(key)).id)}
+        b_entries = [e for e in await uow.ledger.of_event((await uow.events.by_key("rp-c9")).id)
+                     if e.beneficiary_id == B]
+    assert B in paid and b_entries == []  # paid after the unfreeze, not while frozen
+
+
 async def test_an_inserted_entry_is_found(app, pipeline, transport, intake):  # noqa: ANN001
     await seed(app, pipeline, transport, intake)
     async with app.uow() as uow:

@@ -10,6 +10,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import BotCommand as AgBotCommand
+from aiogram.types import BotCommandScopeChat
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.runtime.bot_transport import BotApiTransport
@@ -28,6 +29,9 @@ class AiogramTransport(BotApiTransport):
 
     def command(self, command: BotCommand) -> AgBotCommand:
         return AgBotCommand(command=command.command, description=command.description)
+
+    def chat_scope(self, chat_id: int) -> BotCommandScopeChat:
+        return BotCommandScopeChat(chat_id=chat_id)
 
     async def download(self, file_id: str) -> bytes:
         buffer = await self._call(self.bot.download(file_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import BotCommand as PtbBotCommand
+from telegram import BotCommandScopeChat
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest as PtbBadRequest
 from telegram.error import Forbidden as PtbForbidden
@@ -25,6 +26,9 @@ class PtbTransport(BotApiTransport):
 
     def command(self, command: BotCommand) -> PtbBotCommand:
         return PtbBotCommand(command.command, command.description)
+
+    def chat_scope(self, chat_id: int) -> BotCommandScopeChat:
+        return BotCommandScopeChat(chat_id)
 
     async def download(self, file_id: str) -> bytes:
         file = await self._call(self.bot.get_file(file_id))

@@ -22,10 +22,13 @@ product reads:
 
 Known limits of the replay (reported as notes, not problems):
 
-* Users are copied with their CURRENT status and codes with their current
-  on/off switch: no log of status changes exists yet. A user frozen or
-  unfrozen after an event that paid (or skipped) them makes the replay differ.
-  Callers that know the history (the tests do) pass `status_changes`.
+* Users' freezes and unfreezes are replayed from the audit log (every
+  /freeze and /unfreeze, from chat or CLI, is written there with its time).
+  A user whose status was changed some other way (straight in the database)
+  is copied with their CURRENT status for their whole history, and codes with
+  their current on/off switch; a change after an event that paid (or
+  skipped) them makes the replay differ. Callers that know the history
+  otherwise pass `status_changes`.
 * The replay trusts `received_at` as the moment an event was applied (the
   HTTP API and `events import` stamp it with the clock).
 * Steps made in the same microsecond are ordered users, codes, status
@@ -52,7 +55,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bot.services.rewards.balances import Balance, BalanceService, Earnings, entry_state, rule_family
-from db.models import Base, Binding, Code, Event, LedgerEntry, ProgramVersion, User
+from db.models import AuditEntry, Base, Binding, Code, Event, LedgerEntry, ProgramVersion, User
 from db.repositories.ledger import EARNING_KINDS, EntryRow
 
 if TYPE_CHECKING:
@@ -335,7 +338,7 @@ async def _timeline(app: "App", report: AuditReport,
             else:
                 steps.append(_Step(seen, USER, len(steps), "user", {**data, "status": status}))
         if frozen_now:
-            report.notes.append(f"{frozen_now} users are not active now; with no log of status changes the replay "
+            report.notes.append(f"{frozen_now} users are not active now and the audit log has no freeze of theirs; the replay "
                                 "treats them so for their whole history")
         codes = await session.execute(select(Code.id, Code.code, Code.owner_id, Code.kind, Code.label, Code.active,
                                              Code.created_at))
@@ -522,5 +525,21 @@ async def audit(app: "App", *, replay: bool = True, now: datetime | None = None,
     await check_balances(app, report, now)
     await check_entries(app, report)
     if replay:
+        if status_changes is None:
+            status_changes = await freezes_from_audit_log(app)
         await _replay(app, report, status_changes)
     return report
+
+
+_STATUS_AFTER = {"freeze": "frozen", "unfreeze": "active"}
+
+
+async def freezes_from_audit_log(app: "App") -> list[tuple[datetime, int, str]]:
+    """(at, user id, new status) for every freeze and unfreeze the audit log recorded."""
+    async with app.uow() as uow:
+        rows = await uow.session.execute(
+            select(AuditEntry.at, AuditEntry.target, AuditEntry.action)
+            .where(AuditEntry.action.in_(tuple(_STATUS_AFTER)), AuditEntry.target.is_not(None))
+            .order_by(AuditEntry.at, AuditEntry.id))
+        return [(at, int(target), _STATUS_AFTER[action]) for at, target, action in rows
+                if target.lstrip("-").isdigit()]

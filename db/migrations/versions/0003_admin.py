@@ -17,7 +17,8 @@ from db.ledger_guard import AUDIT_GUARD_DDL
 AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UTC = sa.DateTime(timezone=True)
 OLD_STATES = "state IN ('pending', 'sending', 'sent', 'failed', 'blocked')"
-NEW_STATES = "state IN ('pending', 'sending', 'sent', 'failed', 'blocked', 'cancelled')"
+# 'left': the recipient's account is gone (deactivated) or the chat no longer exists.
+NEW_STATES = "state IN ('pending', 'sending', 'sent', 'failed', 'blocked', 'left', 'cancelled')"
 
 
 revision: str = '0003'
@@ -92,10 +93,13 @@ def upgrade() -> None:
 
     for statement in AUDIT_GUARD_DDL[op.get_bind().dialect.name]["create"]:
         op.execute(statement)
+    # /stats: today's events by type
+    op.create_index('ix_events_received', 'events', ['received_at'], unique=False)
 
 
 
 def downgrade() -> None:
+    op.drop_index('ix_events_received', table_name='events')
     for statement in AUDIT_GUARD_DDL[op.get_bind().dialect.name]["drop"]:
         op.execute(statement)
     with op.batch_alter_table('users', schema=None) as batch_op:
@@ -107,7 +111,7 @@ def downgrade() -> None:
         batch_op.drop_column('urgent_reason')
         batch_op.drop_column('published_by')
 
-    op.execute("DELETE FROM outbox WHERE state = 'cancelled' OR broadcast_id IS NOT NULL")
+    op.execute("DELETE FROM outbox WHERE state IN ('cancelled', 'left') OR broadcast_id IS NOT NULL")
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_outbox_state'), type_='check')
         batch_op.create_check_constraint('state', OLD_STATES)
