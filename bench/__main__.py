@@ -21,7 +21,7 @@ from bench.feeders import RUNTIMES
 from bench.suite import FULL, QUICK, Suite
 
 # Order matters a little: the read benchmarks see the forest before the write benchmarks add to it.
-BENCHMARKS = ("qr", "forest", "turns", "binding", "events", "earnings", "startup")
+BENCHMARKS = ("qr", "forest", "turns", "binding", "events", "earnings", "startup", "broadcast")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

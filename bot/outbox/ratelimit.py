@@ -4,6 +4,18 @@ Limits are sliding windows: at most `n` grants in any `per` seconds, for the
 bot as a whole, per private chat and per group (negative chat ids). A 429's
 `retry_after` pauses every chat. Time and sleep are injected so tests run in
 virtual time.
+
+Paid sends (allow_paid_broadcast) are outside the free 30/s budget: they
+count only against `paid_limit` (1,000/s), which free sends count against
+too, so the two together never pass it. Per-chat limits apply to both.
+
+`just_under_telegram()` is what the bot runs with: every window a few percent
+longer than Telegram's, and sends evenly spaced (one every 1/28.6 s) rather
+than in bursts of 30. Exact windows would be tripped by network jitter: a
+request granted at the very end of a window can reach Telegram after one
+granted a window later, and Telegram counts arrivals. Even spacing keeps about
+one request in flight at any instant instead of a burst of them, which is also
+what bounds the messages a crash can repeat (see bot/outbox/sender.py).
 """
 from __future__ import annotations
 
@@ -20,8 +32,8 @@ _EPSILON = 1e-6
 class RateLimiter(Protocol):
     """What the outbox sender needs; a Redis-backed version would share it across instances."""
 
-    async def acquire(self, chat_id: int) -> None:
-        """Return when one message to `chat_id` may be sent now (and count it)."""
+    async def acquire(self, chat_id: int, paid: bool = False) -> None:
+        """Return when one message to `chat_id` may be sent now (and count it); `paid`: allow_paid_broadcast."""
 
     async def pause(self, seconds: float) -> None:
         """Stop every send for `seconds` (Telegram answered 429 with retry_after)."""
@@ -31,6 +43,18 @@ class RateLimiter(Protocol):
 class Limit:
     count: int
     per: float  # seconds
+
+    def widened(self, headroom: float) -> "Limit":
+        return Limit(self.count, self.per * (1 + headroom))
+
+
+# Telegram's documented limits.
+TELEGRAM_GLOBAL = Limit(30, 1.0)
+TELEGRAM_PRIVATE = Limit(1, 1.0)
+TELEGRAM_GROUP = Limit(20, 60.0)
+TELEGRAM_PAID = Limit(1000, 1.0)
+# How far under them the bot stays (see the module docstring): 28.6 messages/s instead of 30.
+HEADROOM = 0.05
 
 
 class _Window:
@@ -60,14 +84,20 @@ class InProcessRateLimiter:
     def __init__(
         self,
         *,
-        global_limit: Limit = Limit(30, 1.0),
-        private_limit: Limit = Limit(1, 1.0),
-        group_limit: Limit = Limit(20, 60.0),
+        global_limit: Limit = TELEGRAM_GLOBAL,
+        private_limit: Limit = TELEGRAM_PRIVATE,
+        group_limit: Limit = TELEGRAM_GROUP,
+        paid_limit: Limit = TELEGRAM_PAID,
+        smooth: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         prune_every: int = 4096,
     ) -> None:
         self._global = _Window(global_limit)
+        self._paid = _Window(paid_limit)
+        # smooth: at most one grant per count-th of a window (free and paid budgets alike).
+        self._free_gap = _Window(Limit(1, global_limit.per / global_limit.count)) if smooth else None
+        self._paid_gap = _Window(Limit(1, paid_limit.per / paid_limit.count)) if smooth else None
         self._private_limit = private_limit
         self._group_limit = group_limit
         self._chats: dict[int, _Window] = {}
@@ -77,9 +107,15 @@ class InProcessRateLimiter:
         self._prune_every = prune_every
         self._grants_since_prune = 0
 
-    async def acquire(self, chat_id: int) -> None:
+    @classmethod
+    def just_under_telegram(cls, headroom: float = HEADROOM, **kw: object) -> "InProcessRateLimiter":
+        return cls(global_limit=TELEGRAM_GLOBAL.widened(headroom), private_limit=TELEGRAM_PRIVATE.widened(headroom),
+                   group_limit=TELEGRAM_GROUP.widened(headroom), paid_limit=TELEGRAM_PAID.widened(headroom),
+                   smooth=True, **kw)  # type: ignore[arg-type]
+
+    async def acquire(self, chat_id: int, paid: bool = False) -> None:
         while True:
-            wait = self.try_acquire(chat_id)
+            wait = self.try_acquire(chat_id, paid)
             if wait <= 0:
                 return
             # Re-check after sleeping: a pause or another waiter may have
@@ -89,7 +125,7 @@ class InProcessRateLimiter:
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def try_acquire(self, chat_id: int) -> float:
+    def try_acquire(self, chat_id: int, paid: bool = False) -> float:
         """Grant and count a send now (returns 0), or return the seconds to wait before asking again.
 
         Check and record happen with no await in between, so concurrent
@@ -99,12 +135,18 @@ class InProcessRateLimiter:
         chat = self._chats.get(chat_id)
         if chat is None:
             chat = self._chats[chat_id] = _Window(self._group_limit if chat_id < 0 else self._private_limit)
-        at = max(now, self._paused_until, self._global.earliest(now), chat.earliest(now))
+        windows = [self._paid, chat]
+        if not paid:
+            windows.append(self._global)
+        gap = self._paid_gap if paid else self._free_gap
+        if gap is not None:
+            windows.append(gap)
+        at = max(now, self._paused_until, *(w.earliest(now) for w in windows))
         if at > now + _EPSILON:
             return at - now
         # Record the exact boundary, not a rounded-down `now`, so the windows stay exact.
-        self._global.grants.append(at)
-        chat.grants.append(at)
+        for window in windows:
+            window.grants.append(at)
         self._grants_since_prune += 1
         if self._grants_since_prune >= self._prune_every:
             self._prune(now)

@@ -4,8 +4,17 @@ Claiming marks rows 'sending' with `not_before` moved to the end of a lease
 (`not_before` on a 'sending' row means "the claim lapses then"). A claim that
 lapsed belongs to a crashed sender; `recover()` puts such rows back to
 'pending'. Telegram has no idempotency key, so a row whose send succeeded but
-whose 'sent' mark was lost goes out twice; that window is one send wide,
-because every row is marked the moment its send returns.
+whose 'sent' mark was lost goes out twice. That window is one send wide per
+chat in flight: every row is marked (its own small commit) the moment its send
+returns, and a claimed row still waiting for the rate limiter has sent nothing,
+so requeueing it repeats nothing. At 30 messages/s with a ~50 ms round trip
+that is one or two messages at the instant of a crash.
+
+Outcomes: sent; 429 → every send pauses for retry_after and the row waits;
+403 "blocked" → 'blocked' and the user is marked blocked; 403 "user is
+deactivated" or 400 "chat not found" → 'left' (the account or chat is gone;
+the user is marked blocked too, so nothing more is queued for them); any other
+400 → 'failed' at once; network trouble and 5xx → retried with backoff.
 
 Several instances may drain one PostgreSQL outbox: the claim takes rows with
 FOR UPDATE SKIP LOCKED. A task waiting on the rate limiter (a long 429 pause,
@@ -47,6 +56,14 @@ class _Claim:
     args: dict
     attempts: int  # including this one
     lease_until: datetime
+
+
+# Telegram's descriptions for a recipient who is gone rather than unwilling.
+_GONE = ("deactivated", "chat not found", "user not found", "peer_id_invalid")
+
+
+def _gone(exc: SendError) -> bool:
+    return any(mark in (getattr(exc, "description", "") or "").lower() for mark in _GONE)
 
 
 def _describe(exc: BaseException) -> str:
@@ -269,7 +286,7 @@ class OutboxSender:
     async def _attempt(self, claim: _Claim) -> None:
         try:
             out = await self._render(claim.chat_id, claim.kind, claim.text_key, claim.args)
-            if not await self._wait_turn(claim):
+            if not await self._wait_turn(claim, out.paid):
                 return
         except asyncio.CancelledError:
             await self._release(claim)
@@ -289,9 +306,12 @@ class OutboxSender:
             await self._limiter.pause(exc.seconds)
             await self._paused(claim, exc)
         except Forbidden as exc:
-            await self._blocked(claim, exc)
+            await self._blocked(claim, exc, "left" if _gone(exc) else "blocked")
         except BadRequest as exc:
-            await self._finish(claim, "failed", exc)
+            if _gone(exc) and claim.chat_id > 0:
+                await self._blocked(claim, exc, "left")
+            else:
+                await self._finish(claim, "failed", exc)
         except SendError as exc:
             await self._retry_later(claim, exc, expected=True)
         except asyncio.CancelledError:
@@ -303,11 +323,14 @@ class OutboxSender:
         finally:
             self._sending.discard(claim.chat_id)
 
-    async def _wait_turn(self, claim: _Claim) -> bool:
+    async def _wait_turn(self, claim: _Claim, paid: bool = False) -> bool:
         """Wait for the limiter, keeping the lease alive; False if another sender has the row now."""
+        # Unpaid sends call acquire(chat_id) alone, so a limiter without paid budgets still fits.
+        acquire = (lambda: self._limiter.acquire(claim.chat_id, paid=True)) if paid else (
+            lambda: self._limiter.acquire(claim.chat_id))
         while True:
             try:
-                await asyncio.wait_for(self._limiter.acquire(claim.chat_id), self._lease.total_seconds() / 3)
+                await asyncio.wait_for(acquire(), self._lease.total_seconds() / 3)
             except TimeoutError:
                 if not await self._renew(claim):
                     return False
@@ -381,15 +404,17 @@ class OutboxSender:
         )
         self._log.warning("outbox %s: Telegram asked to pause all sends for %ss", claim.id, exc.seconds)
 
-    async def _blocked(self, claim: _Claim, exc: Forbidden) -> None:
+    async def _blocked(self, claim: _Claim, exc: SendError, state: str = "blocked") -> None:
+        """The recipient blocked the bot ('blocked') or is gone ('left'): nothing more goes to them."""
+        why = "recipient blocked the bot" if state == "blocked" else "recipient's account or chat is gone"
         async with self._sm() as session, session.begin():
             await session.execute(
-                update(Row).where(Row.id == claim.id).values(state="blocked", last_error=_describe(exc))
+                update(Row).where(Row.id == claim.id).values(state=state, last_error=_describe(exc))
                 .execution_options(**_NO_SYNC)
             )
             await session.execute(
                 update(Row).where(Row.chat_id == claim.chat_id, Row.state == "pending")
-                .values(state="blocked", last_error="recipient blocked the bot")
+                .values(state=state, last_error=why)
                 .execution_options(**_NO_SYNC)
             )
             # A frozen user stays frozen: freezing is an admin decision this must not undo.
@@ -397,7 +422,8 @@ class OutboxSender:
                 update(User).where(User.id == claim.chat_id, User.status != "frozen").values(status="blocked")
                 .execution_options(**_NO_SYNC)
             )
-        self._log.warning("outbox %s: chat %s blocked the bot: %s", claim.id, claim.chat_id, _describe(exc))
+        self._log.warning("outbox %s: chat %s %s: %s", claim.id, claim.chat_id,
+                          "blocked the bot" if state == "blocked" else "is gone", _describe(exc))
 
     async def _retry_later(self, claim: _Claim, exc: BaseException, *, expected: bool) -> None:
         if claim.attempts >= self._max_attempts:

@@ -1,11 +1,16 @@
-"""Background work every runtime runs beside the outbox sender: "now available" reward notices."""
+"""Background work every runtime runs beside the outbox sender: "now available" reward notices,
+risk-education tips, broadcasts' progress messages."""
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.services.rewards.notices import LedgerNotices
+
+if TYPE_CHECKING:
+    from bot.transport import Transport
 
 log = logging.getLogger("bot.jobs")
 
@@ -26,3 +31,82 @@ async def notify_matured(app: App, stop: asyncio.Event, interval: float = MATURI
             await asyncio.wait_for(stop.wait(), interval)
         except TimeoutError:
             pass
+
+
+async def send_tips(app: App, stop: asyncio.Event, interval: float | None = None) -> None:
+    """Queues risk-education tips for users due one, every TIP_CHECK_SECONDS (a batch per run)."""
+    from bot.services.tips import TipQueue, TipSchedule
+
+    schedule = TipSchedule.from_settings(app.settings, app.i18n)
+    interval = interval or app.settings.tip_check_seconds
+    while not stop.is_set():
+        try:
+            async with app.uow() as uow:
+                queued = await TipQueue(uow, schedule).queue_due(app.clock.now())
+                await uow.commit()
+            if queued:
+                log.info("queued %d risk-education tips", queued)
+                app.wake_outbox()
+        except Exception:  # a bad run must not end the job; the next one catches up
+            log.exception("queueing risk-education tips failed")
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
+
+
+BROADCAST_PROGRESS_INTERVAL = 3.0  # seconds between edits of an admin's progress message
+
+
+async def follow_broadcasts(app: App, transport: "Transport", stop: asyncio.Event,
+                            interval: float = BROADCAST_PROGRESS_INTERVAL) -> None:
+    """Marks running broadcasts done when their last row is handled, and keeps each admin's
+    progress message current: edited every `interval` while it runs, and a last time when done."""
+    shown: dict[int, str] = {}  # broadcast id -> the text last put in its progress message
+    while not stop.is_set():
+        try:
+            await update_broadcast_progress(app, transport, shown)
+        except Exception:  # a bad round must not end the job; the next one catches up
+            log.exception("updating broadcast progress failed")
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
+
+
+async def update_broadcast_progress(app: App, transport: "Transport", shown: dict[int, str]) -> None:
+    from bot.i18n import resolve_locale
+    from bot.services.broadcasts import BroadcastService
+    from bot.transport import BadRequest, SendError
+    from handlers.broadcast import progress_view
+
+    settings = app.settings
+    async with app.uow() as uow:
+        svc = BroadcastService(uow, app.clock, settings.default_locale, paid=settings.broadcast_paid)
+        running = await svc.running()
+        views = []
+        for broadcast in running:
+            await svc.finish_if_done(broadcast.id)
+            progress = await svc.progress(broadcast.id)
+            if progress is None or broadcast.status_chat_id is None or broadcast.status_message_id is None:
+                continue
+            admin = await uow.users.get(broadcast.status_chat_id)
+            locale = resolve_locale(admin.language if admin else None, admin.tg_language if admin else None,
+                                    settings.default_locale)
+            text, keyboard = progress_view(lambda key, **kw: app.i18n.t(locale, key, **kw), progress)
+            views.append((broadcast, text, keyboard))
+        await uow.commit()
+    for broadcast, text, keyboard in views:
+        if shown.get(broadcast.id) == text:
+            continue
+        try:
+            await transport.edit_message(broadcast.status_chat_id, broadcast.status_message_id, text, keyboard)
+        except BadRequest as exc:  # "message is not modified" after a restart, or the admin deleted it
+            log.info("broadcast %s: progress message not edited: %s", broadcast.id, exc.description)
+        except SendError as exc:
+            log.warning("broadcast %s: progress message not edited: %r", broadcast.id, exc)
+            continue
+        shown[broadcast.id] = text
+    for broadcast_id in list(shown):
+        if broadcast_id not in {b.id for b in running}:
+            del shown[broadcast_id]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import ConfigError, Settings
-from bot.runtime.jobs import notify_matured
+from bot.runtime.jobs import follow_broadcasts, notify_matured, send_tips
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
 
@@ -32,7 +32,7 @@ def configure_logging(level: str) -> None:
 
 
 async def prepare(settings: Settings) -> App:
-    """Migrates, loads the program (PROGRAM_FILE) and stores it as a version if it is new."""
+    """Migrates, loads the program (PROGRAM_FILE): stored as version 1 on first start, else it must be stored."""
     from bot.services.rewards.program import ProgramError
     from db.migrate import upgrade
 
@@ -63,7 +63,7 @@ def start_outbox(app: App, transport: Transport):  # noqa: ANN201
 
     sender = OutboxSender(
         sessionmaker=app.sessionmaker, transport=transport, render=OutboxRenderer(app),
-        limiter=InProcessRateLimiter(), clock=app.clock, logger=logging.getLogger("bot.outbox"),
+        limiter=InProcessRateLimiter.just_under_telegram(), clock=app.clock, logger=logging.getLogger("bot.outbox"),
     )
     app.wake_outbox = sender.wake
     task = asyncio.create_task(sender.run(), name="outbox-sender")
@@ -77,6 +77,24 @@ async def register_commands(app: App, transport: Transport) -> None:
     await transport.set_commands(bot_commands(app.i18n, app.settings.default_locale))
     await transport.set_commands(bot_commands(app.i18n, "zh-CN"), language_code="zh")
     await transport.set_commands(bot_commands(app.i18n, "en"), language_code="en")
+    await register_admin_commands(app, transport)
+
+
+async def register_admin_commands(app: App, transport: Transport) -> None:
+    """Each ADMIN_IDS admin gets a menu with the admin commands, in their chat only."""
+    from bot.transport import SendError
+    from handlers.help import admin_bot_commands
+
+    menus = ((None, app.settings.default_locale), ("zh", "zh-CN"), ("en", "en"))
+    for admin_id in app.settings.admin_ids:
+        try:
+            for language_code, locale in menus:
+                await transport.set_commands(admin_bot_commands(app.i18n, locale), language_code=language_code,
+                                             chat_id=admin_id)
+        except SendError as exc:
+            # Telegram has no chat with an admin who never opened the bot ("chat not found"):
+            # they still get the admin commands in /help, and the menu on the next start.
+            log.warning("admin command menu for %s not set: %r", admin_id, exc)
 
 
 def make_runtime(settings: Settings) -> "Runtime":
@@ -102,12 +120,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     web_runner = None
-    sender = sender_task = jobs = None
+    sender = sender_task = jobs = tips = progress = None
     try:
         app.bot_username = await runtime.open(pipeline)
         await register_commands(app, runtime.transport)
         sender, sender_task = start_outbox(app, runtime.transport)
         jobs = asyncio.create_task(notify_matured(app, stop), name="matured-notices")
+        tips = asyncio.create_task(send_tips(app, stop), name="risk-tips")
+        progress = asyncio.create_task(follow_broadcasts(app, runtime.transport, stop), name="broadcast-progress")
         # The platform API listens in both modes, and before Telegram can reach the webhook.
         web_runner = await _start_web(settings, runtime, app)
         if settings.webhook_url:
@@ -127,7 +147,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await pipeline.drain()
         if sender is not None:
             sender.stop()
-            await asyncio.gather(*(t for t in (sender_task, jobs) if t is not None), return_exceptions=True)
+            await asyncio.gather(*(t for t in (sender_task, jobs, tips, progress) if t is not None),
+                                 return_exceptions=True)
         await runtime.close()
         await app.close()
         log.info("bot stopped")

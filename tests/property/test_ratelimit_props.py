@@ -70,19 +70,23 @@ async def simulate(lim: InProcessRateLimiter, now: list[float], requests, pauses
     group_count=st.integers(1, 20),
     group_per=st.sampled_from([3.0, 60.0]),
     prune_every=st.sampled_from([1, 5, 4096]),
+    smooth=st.booleans(),
 )
-def test_granted_sends_never_exceed_any_limit(requests, pauses, global_count, group_count, group_per, prune_every):
+def test_granted_sends_never_exceed_any_limit(requests, pauses, global_count, group_count, group_per, prune_every,
+                                              smooth):
     now = [0.0]
     global_limit, private_limit, group_limit = Limit(global_count, 1.0), Limit(1, 1.0), Limit(group_count, group_per)
     lim = InProcessRateLimiter(
         global_limit=global_limit, private_limit=private_limit, group_limit=group_limit,
-        clock=lambda: now[0], prune_every=prune_every,
+        clock=lambda: now[0], prune_every=prune_every, smooth=smooth,
     )
     grants, pauses_seen = asyncio.run(simulate(lim, now, requests, pauses))
 
     assert len(grants) == len(requests)  # everyone is served eventually
     assert all(granted >= requested for _, requested, granted, _ in grants)
     assert within_limit([g for _, _, g, _ in grants], global_limit)
+    if smooth:  # evenly spaced: never two grants within 1/count of a window
+        assert within_limit([g for _, _, g, _ in grants], Limit(1, global_limit.per / global_limit.count))
     per_chat = defaultdict(list)
     for _, _, granted, chat in grants:
         per_chat[chat].append(granted)

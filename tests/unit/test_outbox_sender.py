@@ -336,15 +336,70 @@ async def test_403_blocks_the_user_and_nothing_more_is_sent_to_them(db, caplog):
 async def test_400_fails_at_once_without_retry(db):
     vt = VirtualTime()
     transport = FakeTransport(vt)
-    transport.fail(5, BadRequest("chat not found"))
+    transport.fail(5, BadRequest("Bad Request: message is too long"))
     await queue(db, vt, 5)
     await sender(db, transport).drain_once()
     vt.t += 3600
     await sender(db, transport).drain_once()
     (row,) = await rows(db)
     assert (row.state, row.attempts) == ("failed", 1)
-    assert "chat not found" in row.last_error
+    assert "message is too long" in row.last_error
     assert len(transport.calls(5)) == 1
+
+
+@pytest.mark.parametrize("error", [
+    Forbidden("Forbidden: user is deactivated"),
+    BadRequest("Bad Request: chat not found"),
+])
+async def test_a_recipient_who_is_gone_is_recorded_as_left_and_not_retried(db, error):
+    vt = VirtualTime()
+    transport = FakeTransport(vt)
+    await add_user(db, 5)
+    transport.fail(5, error)
+    await queue(db, vt, 5, n=1)
+    await queue(db, vt, 5, n=2)
+    await sender(db, transport).drain_once()
+    vt.t += 3600
+    await sender(db, transport).drain_once()
+    assert [r.state for r in await rows(db)] == ["left", "left"]
+    assert len(transport.calls(5)) == 1
+    assert await user_status(db, 5) == "blocked"  # nothing more is queued for them
+
+
+async def test_paid_rows_use_the_paid_budget_and_unpaid_rows_stay_at_thirty_a_second(db):
+    vt = VirtualTime()
+    transport = FakeTransport(vt)
+
+    async def paid_render(chat_id: int, kind: str, text_key: str, args: dict) -> Outgoing:
+        return Outgoing(text=text_key, paid=bool(args.get("paid")))
+
+    async with db.sm() as session, session.begin():
+        for chat in range(1, 301):
+            await enqueue(session, chat_id=chat, kind="broadcast", text_key="paid", args={"paid": True},
+                          now=vt.now(), priority=PRIORITY_BROADCAST)
+        for chat in range(1001, 1061):
+            await enqueue(session, chat_id=chat, kind="broadcast", text_key="free", args={},
+                          now=vt.now(), priority=PRIORITY_BROADCAST)
+    grants: list[tuple[float, bool]] = []
+
+    class Recording(InProcessRateLimiter):
+        def try_acquire(self, chat_id: int, paid: bool = False) -> float:
+            wait = super().try_acquire(chat_id, paid)
+            if wait <= 0:
+                grants.append((vt.time(), paid))
+            return wait
+
+    limiter = Recording(clock=vt.time, sleep=vt.sleep)
+    out = OutboxSender(db.sm, transport, paid_render, limiter, clock=vt, concurrency=64, batch_size=200)
+    await out.drain_once()
+    assert len(transport.calls()) == 360
+    paid = [t for t, is_paid in grants if is_paid]
+    free = [t for t, is_paid in grants if not is_paid]
+    assert len(paid) == 300 and len(free) == 60
+    assert max(paid) < 1.0  # 300 paid messages inside the first second: 30/s does not hold them back
+    assert max(free) >= 1.0  # 60 unpaid ones need two seconds
+    for t in free:
+        assert sum(1 for u in free if t <= u < t + 1) <= 30
 
 
 async def test_transient_errors_back_off_exponentially_then_fail(db, caplog):

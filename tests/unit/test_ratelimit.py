@@ -119,3 +119,32 @@ async def test_idle_chats_are_forgotten():
     vt.now = 100.0
     await send_times(vt, lim, list(range(11, 21)))
     assert set(lim._chats) <= set(range(11, 21))
+
+
+async def test_the_bot_stays_just_under_telegram_and_evenly_spaced():
+    vt = VirtualTime()
+    lim = InProcessRateLimiter.just_under_telegram(clock=vt.time, sleep=vt.sleep)
+    times = sorted(await send_times(vt, lim, list(range(1, 301))))
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) == pytest.approx(1.05 / 30)  # one at a time, not bursts of 30
+    assert times[-1] == pytest.approx(299 * 1.05 / 30)  # 28.6 a second: 5% under 30
+    for t in times:
+        assert sum(1 for u in times if t <= u < t + 1) <= 29
+
+
+async def test_paid_sends_have_their_own_budget_of_a_thousand_a_second():
+    vt = VirtualTime()
+    lim = limiter(vt)
+
+    async def one(chat: int, paid: bool) -> float:
+        await lim.acquire(chat, paid=paid)
+        return vt.now
+
+    paid = await vt.run(*(one(c, True) for c in range(1, 1001)))
+    assert max(paid) == 0.0  # a thousand at once
+    more = await vt.run(one(5000, True), one(5001, False))
+    assert more == pytest.approx([1.0, 1.0])  # the 1,001st waits, and free sends count toward the 1,000 too
+    vt2 = VirtualTime()
+    lim = limiter(vt2)
+    times = await send_times(vt2, lim, list(range(1, 61)))
+    assert max(times) >= 1.0  # free sends alone stay at 30 a second
