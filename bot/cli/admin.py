@@ -51,16 +51,13 @@ async def _apply(settings: "Settings", action: Action) -> "Result":
 
 
 def _run(telegram_id: int, action: Action, done: str, already: str) -> None:
-    from bot.cli.main import _db_error, _fail, _sqlite_path
+    from bot.cli.common import db_error as _db_error
+    from bot.cli.common import fail as _fail
+    from bot.cli.common import require_database
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
-    path = _sqlite_path(settings.database_url)
-    if path is not None:
-        from pathlib import Path
-
-        if not Path(path).exists():
-            raise _fail(f"no database at {path}: run `referral-bot migrate` (or `run`) first")
+    require_database(settings)
     from sqlalchemy.exc import SQLAlchemyError
 
     try:

@@ -70,7 +70,9 @@ def audit(
     limit: int = typer.Option(1000, "--limit", min=1, help="At most this many entries, oldest first."),
 ) -> None:
     """Print the audit log of admin actions: who, via, what, target, when (local time), why."""
-    from bot.cli.main import _db_error, _fail, _sqlite_path
+    from bot.cli.common import db_error as _db_error
+    from bot.cli.common import fail as _fail
+    from bot.cli.common import require_database
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
@@ -79,12 +81,7 @@ def audit(
         start = parse_since(since, datetime.now(timezone.utc), tz)
     except BadSince as exc:
         raise _fail(str(exc), 2) from None
-    path = _sqlite_path(settings.database_url)
-    if path is not None:
-        from pathlib import Path
-
-        if not Path(path).exists():
-            raise _fail(f"no database at {path}: run `referral-bot migrate` (or `run`) first")
+    require_database(settings)
     from sqlalchemy.exc import SQLAlchemyError
 
     try:

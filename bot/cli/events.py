@@ -174,7 +174,9 @@ def import_command(
     ),
 ) -> None:
     """Apply a file of platform events through the same code path as the HTTP API (idempotent)."""
-    from bot.cli.main import _db_error, _fail, _sqlite_path
+    from bot.cli.common import db_error as _db_error
+    from bot.cli.common import fail as _fail
+    from bot.cli.common import require_database
 
     path = None if file == "-" else Path(file)
     if path is not None and not path.is_file():
@@ -182,9 +184,7 @@ def import_command(
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
-    db_path = _sqlite_path(settings.database_url)
-    if db_path is not None and not Path(db_path).exists():
-        raise _fail(f"no database at {db_path}: run `referral-bot migrate` (or `run`) first")
+    require_database(settings)
     source = "stdin" if path is None else file
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -9,7 +9,6 @@ App comes from the launcher's `prepare` (no Telegram library is imported).
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -68,13 +67,13 @@ def check_command(
         False, "--skip-replay", help="Check balances and entries only; skip recomputing the ledger from the events."),
 ) -> None:
     """Recompute every balance from the entries and the whole ledger from the events; exit 1 on any difference."""
-    from bot.cli.main import _db_error, _fail, _sqlite_path
+    from bot.cli.common import db_error as _db_error
+    from bot.cli.common import fail as _fail
+    from bot.cli.common import require_database
     from bot.config import ConfigError, settings_or_exit
 
     settings = settings_or_exit()
-    db_path = _sqlite_path(settings.database_url)
-    if db_path is not None and not Path(db_path).exists():
-        raise _fail(f"no database at {db_path}: run `referral-bot migrate` (or `run`) first")
+    require_database(settings)
     from sqlalchemy.exc import SQLAlchemyError
 
     try:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 
 import typer
 
 from bot.cli.admin import demote, freeze, promote, unfreeze
 from bot.cli.audit import audit
+from bot.cli.common import db_error as _db_error
+from bot.cli.common import fail as _fail
+from bot.cli.common import require_database
 from bot.cli.broadcast import broadcast
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
 from bot.cli.ledger import ledger_app  # Typer only, likewise
@@ -42,28 +44,6 @@ app.command("broadcast")(broadcast)
 app.command("audit")(audit)
 for _admin_action in (freeze, unfreeze, promote, demote):
     app.command()(_admin_action)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    print(message, file=sys.stderr)
-    return typer.Exit(code)
-
-
-def _db_error(exc: BaseException) -> typer.Exit:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    detail = text.splitlines()[0] if text else type(exc).__name__
-    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
-        detail += " (has `referral-bot migrate` run on this database?)"
-    return _fail(f"database error: {detail}")
-
-
-def _sqlite_path(url: str) -> str | None:
-    """The file behind a sqlite URL, None for :memory: or a non-SQLite URL."""
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split("///", 1)[1] if "///" in url else ""
-    path = path.split("?", 1)[0]
-    return None if path in ("", ":memory:") else path
 
 
 @app.command()
@@ -109,12 +89,7 @@ def user(
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
-    path = _sqlite_path(settings.database_url)
-    if path is not None:
-        from pathlib import Path
-
-        if not Path(path).exists():
-            raise _fail(f"no database at {path}: run `referral-bot migrate` (or `run`) first")
+    require_database(settings)
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.cli.userinfo import lookup

@@ -10,17 +10,18 @@ the announcements. Refusals are one line on stderr, exit status 2.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import typer
+
+from bot.cli.common import fail
 
 program_app = typer.Typer(help="The reward program's versions: publish the next one with notice.", no_args_is_help=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    print(message, file=sys.stderr)
-    return typer.Exit(code)
+    # A refused publication is bad input (exit 2), unlike common.fail's default.
+    return fail(message, code)
 
 
 async def _publish(settings, source: str, origin: str, effective: str, urgent: str | None):  # noqa: ANN001, ANN202
@@ -74,7 +75,7 @@ def publish_command(
     except (PublishRefused, ProgramError) as exc:
         raise _fail(f"not published: {exc}") from None
     except (SQLAlchemyError, OSError) as exc:
-        from bot.cli.main import _db_error
+        from bot.cli.common import db_error as _db_error
 
         raise _db_error(exc) from None
     from bot.services.rewards.money import yuan
@@ -119,7 +120,7 @@ def list_command() -> None:
     try:
         rows = asyncio.run(_listing(settings))
     except (SQLAlchemyError, OSError) as exc:
-        from bot.cli.main import _db_error
+        from bot.cli.common import db_error as _db_error
 
         raise _db_error(exc) from None
     from rich.console import Console
