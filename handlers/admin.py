@@ -25,19 +25,15 @@ router = Router("admin")
 _ID = re.compile(r"-?\d{1,18}")
 
 
-class _BadInput(Exception):
-    def __init__(self, key: str, **args: object) -> None:
-        super().__init__(key)
-        self.key, self.args_ = key, args
-
-
-def _parse_id(ctx: Context, usage: str) -> tuple[int, str]:
-    """(the id, the rest of the arguments); raises _BadInput with the answer for a missing or bad id."""
+async def _target(ctx: Context, usage: str) -> tuple[int, str] | None:
+    """(the id, the rest of the arguments), or None once a missing or bad id has been answered."""
     head, _, rest = ctx.args.partition(" ")
     if not head:
-        raise _BadInput(usage)
+        await ctx.reply(ctx.t(usage))
+        return None
     if not _ID.fullmatch(head):
-        raise _BadInput("admin-bad-id", arg=head[:32])
+        await ctx.reply(ctx.t("admin-bad-id", arg=head[:32]))
+        return None
     return int(head), rest.strip()
 
 
@@ -47,10 +43,6 @@ def _actions(ctx: Context) -> AdminActions:
 
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "—"
-
-
-async def _answer_bad_input(ctx: Context, exc: _BadInput) -> None:
-    await ctx.reply(ctx.t(exc.key, **exc.args_))
 
 
 # -- /stats -------------------------------------------------------------------------------
@@ -90,11 +82,10 @@ async def stats(ctx: Context) -> None:
 @router.command("user", in_groups=True)
 @admin_only
 async def user_info(ctx: Context) -> None:
-    try:
-        target, _ = _parse_id(ctx, "admin-usage-user")
-    except _BadInput as exc:
-        await _answer_bad_input(ctx, exc)
+    parsed = await _target(ctx, "admin-usage-user")
+    if parsed is None:
         return
+    target, _ = parsed
     uow = ctx.services.uow
     info = await ProfileService(uow, ctx.app.settings, ctx.services.programs).view(target, ctx.now())
     row = await uow.users.get(target)
@@ -155,11 +146,10 @@ async def _answer(ctx: Context, target: int, result: Result, done_key: str, alre
 @router.command("freeze", in_groups=True)
 @admin_only
 async def freeze(ctx: Context) -> None:
-    try:
-        target, reason = _parse_id(ctx, "admin-usage-freeze")
-    except _BadInput as exc:
-        await _answer_bad_input(ctx, exc)
+    parsed = await _target(ctx, "admin-usage-freeze")
+    if parsed is None:
         return
+    target, reason = parsed
     result = await _actions(ctx).freeze(target, actor_id=ctx.user_id, via="chat", reason=reason)
     if result.outcome is Outcome.NO_REASON:
         await ctx.reply(ctx.t("admin-freeze-no-reason", id=str(target)))
@@ -170,11 +160,10 @@ async def freeze(ctx: Context) -> None:
 @router.command("unfreeze", in_groups=True)
 @admin_only
 async def unfreeze(ctx: Context) -> None:
-    try:
-        target, reason = _parse_id(ctx, "admin-usage-unfreeze")
-    except _BadInput as exc:
-        await _answer_bad_input(ctx, exc)
+    parsed = await _target(ctx, "admin-usage-unfreeze")
+    if parsed is None:
         return
+    target, reason = parsed
     result = await _actions(ctx).unfreeze(target, actor_id=ctx.user_id, via="chat", reason=reason)
     await _answer(ctx, target, result, "admin-unfrozen", "admin-not-frozen")
 
@@ -182,11 +171,10 @@ async def unfreeze(ctx: Context) -> None:
 @router.command("promote", in_groups=True)
 @admin_only
 async def promote(ctx: Context) -> None:
-    try:
-        target, rest = _parse_id(ctx, "admin-usage-promote")
-    except _BadInput as exc:
-        await _answer_bad_input(ctx, exc)
+    parsed = await _target(ctx, "admin-usage-promote")
+    if parsed is None:
         return
+    target, rest = parsed
     role, _, reason = rest.partition(" ")
     if not role:
         await ctx.reply(ctx.t("admin-usage-promote"))
@@ -202,11 +190,10 @@ async def promote(ctx: Context) -> None:
 @router.command("demote", in_groups=True)
 @admin_only
 async def demote(ctx: Context) -> None:
-    try:
-        target, reason = _parse_id(ctx, "admin-usage-demote")
-    except _BadInput as exc:
-        await _answer_bad_input(ctx, exc)
+    parsed = await _target(ctx, "admin-usage-demote")
+    if parsed is None:
         return
+    target, reason = parsed
     result = await _actions(ctx).demote(target, actor_id=ctx.user_id, via="chat", reason=reason)
     before = result.before or ""
     await _answer(ctx, target, result, "admin-demoted", "admin-not-promoted", before=before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot.app import App
 from bot.services.rewards.notices import LedgerNotices
@@ -17,20 +17,28 @@ log = logging.getLogger("bot.jobs")
 MATURITY_INTERVAL = 60.0  # seconds; holds are days long, a minute late is fine
 
 
-async def notify_matured(app: App, stop: asyncio.Event, interval: float = MATURITY_INTERVAL) -> None:
+async def every(interval: float, stop: asyncio.Event, round_: Callable[[], Awaitable[None]], what: str) -> None:
+    """Runs `round_` now and then every `interval` seconds until `stop` is set."""
     while not stop.is_set():
         try:
-            async with app.uow() as uow:
-                queued = await LedgerNotices(uow, app.settings.tz).enqueue_matured(app.clock.now())
-                await uow.commit()
-            if queued:
-                app.wake_outbox()
-        except Exception:  # a bad minute must not end the job for the process's lifetime
-            log.exception("queueing 'now available' notices failed")
+            await round_()
+        except Exception:  # a bad round must not end the job for the process's lifetime; the next catches up
+            log.exception("%s failed", what)
         try:
             await asyncio.wait_for(stop.wait(), interval)
         except TimeoutError:
             pass
+
+
+async def notify_matured(app: App, stop: asyncio.Event, interval: float = MATURITY_INTERVAL) -> None:
+    async def round_() -> None:
+        async with app.uow() as uow:
+            queued = await LedgerNotices(uow, app.settings.tz).enqueue_matured(app.clock.now())
+            await uow.commit()
+        if queued:
+            app.wake_outbox()
+
+    await every(interval, stop, round_, "queueing 'now available' notices")
 
 
 async def send_tips(app: App, stop: asyncio.Event, interval: float | None = None) -> None:
@@ -38,21 +46,16 @@ async def send_tips(app: App, stop: asyncio.Event, interval: float | None = None
     from bot.services.tips import TipQueue, TipSchedule
 
     schedule = TipSchedule.from_settings(app.settings, app.i18n)
-    interval = interval or app.settings.tip_check_seconds
-    while not stop.is_set():
-        try:
-            async with app.uow() as uow:
-                queued = await TipQueue(uow, schedule).queue_due(app.clock.now())
-                await uow.commit()
-            if queued:
-                log.info("queued %d risk-education tips", queued)
-                app.wake_outbox()
-        except Exception:  # a bad run must not end the job; the next one catches up
-            log.exception("queueing risk-education tips failed")
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            pass
+
+    async def round_() -> None:
+        async with app.uow() as uow:
+            queued = await TipQueue(uow, schedule).queue_due(app.clock.now())
+            await uow.commit()
+        if queued:
+            log.info("queued %d risk-education tips", queued)
+            app.wake_outbox()
+
+    await every(interval or app.settings.tip_check_seconds, stop, round_, "queueing risk-education tips")
 
 
 BROADCAST_PROGRESS_INTERVAL = 3.0  # seconds between edits of an admin's progress message
@@ -63,15 +66,8 @@ async def follow_broadcasts(app: App, transport: "Transport", stop: asyncio.Even
     """Marks running broadcasts done when their last row is handled, and keeps each admin's
     progress message current: edited every `interval` while it runs, and a last time when done."""
     shown: dict[int, str] = {}  # broadcast id -> the text last put in its progress message
-    while not stop.is_set():
-        try:
-            await update_broadcast_progress(app, transport, shown)
-        except Exception:  # a bad round must not end the job; the next one catches up
-            log.exception("updating broadcast progress failed")
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            pass
+    await every(interval, stop, lambda: update_broadcast_progress(app, transport, shown),
+                "updating broadcast progress")
 
 
 async def update_broadcast_progress(app: App, transport: "Transport", shown: dict[int, str]) -> None:
