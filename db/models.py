@@ -192,6 +192,10 @@ class OutboxMessage(Base):
     # Set on a broadcast's delivery rows: with dedup_key 'bc:<id>:<chat>' that makes one row
     # per (broadcast, recipient), so a broadcast resumes after a crash without repeats or gaps.
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    # The sender instance holding a 'sending' row. On PostgreSQL each instance holds an advisory
+    # lock on its number while alive, so a restart takes back a dead instance's rows at once
+    # instead of waiting for their lease to lapse.
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class PlatformUserId(Base):

@@ -17,7 +17,10 @@ the user is marked blocked too, so nothing more is queued for them); any other
 400 → 'failed' at once; network trouble and 5xx → retried with backoff.
 
 Several instances may drain one PostgreSQL outbox: the claim takes rows with
-FOR UPDATE SKIP LOCKED. A task waiting on the rate limiter (a long 429 pause,
+FOR UPDATE SKIP LOCKED, and marks them with the instance's number. A running
+instance holds an advisory lock on that number (db/liveness.py), so rows of an
+instance that died (kill -9) are taken back at the next start or sweep
+instead of when their lease lapses. A task waiting on the rate limiter (a long 429 pause,
 a busy group) renews its lease every third of it, checking (state, attempts)
 first, so a live claim never lapses and a row another instance did take back
 is dropped here rather than sent twice. The transport's timeout must stay
@@ -31,12 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.outbox.ratelimit import RateLimiter
 from bot.transport import BadRequest, Forbidden, Outgoing, RetryAfter, SendError, Transport
+from db.liveness import InstanceLock, live_instances
 from db.models import OutboxMessage as Row
 from db.models import User
 from db.repositories.updates import UpdateRepository
@@ -117,6 +121,9 @@ class OutboxSender:
         self._sending: set[int] = set()  # chats whose send call is under way
         self._nudge = asyncio.Event()
         self._stopping = asyncio.Event()
+        # Only run() holds the liveness lock; rows claimed without it (drain_once) carry no
+        # instance number and come back by their lease alone.
+        self._liveness: InstanceLock | None = None
 
     # -- control -------------------------------------------------------------
 
@@ -130,6 +137,10 @@ class OutboxSender:
 
     async def run(self) -> None:
         self._stopping.clear()
+        engine = self._sm.kw.get("bind")
+        if engine is not None and engine.dialect.name == "postgresql":
+            self._liveness = InstanceLock(engine)
+            await self._liveness.hold()
         await self.recover(startup=True)
         next_sweep = next_prune = self._clock.now()
         try:
@@ -139,6 +150,8 @@ class OutboxSender:
                 try:
                     now = self._clock.now()
                     if now >= next_sweep:
+                        if self._liveness is not None:
+                            await self._liveness.hold()  # again, if the database restarted
                         await self.recover()
                         next_sweep = now + self._lease / 2
                     if now >= next_prune:
@@ -155,6 +168,9 @@ class OutboxSender:
                     pass
         finally:
             await self._wind_down()
+            if self._liveness is not None:
+                await self._liveness.release()
+                self._liveness = None
 
     async def drain_once(self) -> int:
         """Send everything due now and wait for the outcomes; returns the rows handled.
@@ -179,14 +195,19 @@ class OutboxSender:
 
         At start-up on SQLite every 'sending' row is taken back at once: SQLite
         means one bot process, so nobody else can be mid-send. On PostgreSQL
-        other instances may be, so only lapsed leases are taken back, at start
-        and every half lease. A row interrupted mid-send `max_attempts` times
+        other instances may be, so only lapsed leases and rows of instances that
+        hold no liveness lock (dead ones) are taken back, at start and every
+        half lease. A row interrupted mid-send `max_attempts` times
         is failed rather than retried: it may be what crashes the process.
         """
         now = self._clock.now()
         async with self._sm() as session, session.begin():
             lapsed = [Row.state == "sending"]
-            if not (startup and session.get_bind().dialect.name == "sqlite"):
+            dialect = session.get_bind().dialect.name
+            if dialect == "postgresql":
+                dead = and_(Row.claimed_by.is_not(None), Row.claimed_by.not_in(await live_instances(session)))
+                lapsed.append(or_(Row.not_before <= now, dead))
+            elif not startup:
                 lapsed.append(Row.not_before <= now)
             failed = await session.execute(
                 update(Row)
@@ -261,7 +282,8 @@ class OutboxSender:
             taken = await session.execute(
                 update(Row)
                 .where(Row.id.in_(list(chosen)), Row.state == "pending")
-                .values(state="sending", attempts=Row.attempts + 1, not_before=lease_until)
+                .values(state="sending", attempts=Row.attempts + 1, not_before=lease_until,
+                        claimed_by=self._liveness.instance if self._liveness is not None else None)
                 .returning(Row.id)
                 .execution_options(**_NO_SYNC)
             )

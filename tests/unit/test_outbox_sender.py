@@ -538,6 +538,55 @@ async def test_two_senders_draining_one_postgres_outbox_send_each_row_once(db):
     assert {r.state for r in await rows(db)} == {"sent"}
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # liveness locks are PostgreSQL's
+async def test_rows_of_a_dead_instance_come_back_at_once_and_a_live_ones_stay(db):
+    from db.liveness import InstanceLock
+
+    vt = VirtualTime()
+    vt.t = 1000
+    alive = InstanceLock(db.engine)
+    await alive.hold()
+    try:
+        async with db.sm() as session, session.begin():
+            # leases far from lapsing: only liveness can tell these rows apart
+            for chat, claimed_by in ((201, alive.instance + 1), (202, alive.instance), (203, None)):
+                session.add(OutboxMessage(
+                    chat_id=chat, kind="join", priority=0, text_key="k", args={}, state="sending", attempts=1,
+                    not_before=vt.now() + timedelta(seconds=50), created_at=EPOCH, claimed_by=claimed_by,
+                ))
+        transport = FakeTransport(vt)
+        restarted = sender(db, transport, limiter=OpenLimiter(), sm=db.another_instance())
+        assert await restarted.recover(startup=True) == 1  # the dead instance's row only
+        await restarted.drain_once()
+        assert [(r.chat_id, r.state) for r in await rows(db)] == [(201, "sent"), (202, "sending"), (203, "sending")]
+    finally:
+        await alive.release()
+    # once the other instance is gone too, its row comes back without waiting for the lease
+    assert await restarted.recover() == 1
+    assert [r.state for r in await rows(db)] == ["sent", "pending", "sending"]
+
+
+async def test_run_marks_its_claims_with_its_live_instance_number(db):
+    vt = VirtualTime()
+    transport = FakeTransport(vt)
+    gate = GateLimiter()
+    out = sender(db, transport, limiter=gate)
+    await queue(db, vt, 4)
+    task = asyncio.create_task(out.run())
+    await asyncio.wait_for(gate.waiting.wait(), 5)
+    (row,) = await rows(db)
+    assert row.state == "sending"
+    if db.dialect == "postgresql":
+        async with db.sm() as session:
+            from db.liveness import live_instances
+            assert row.claimed_by in await live_instances(session)
+    else:
+        assert row.claimed_by is None  # one process: everything 'sending' is taken back at start
+    out.stop()
+    gate.gate.set()
+    await asyncio.wait_for(task, 5)
+
+
 # -- the loop -----------------------------------------------------------------
 
 

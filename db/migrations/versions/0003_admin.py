@@ -77,6 +77,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('broadcast_id', AutoId, nullable=True))
+        batch_op.add_column(sa.Column('claimed_by', sa.Integer(), nullable=True))
         batch_op.create_index('ix_outbox_broadcast_state', ['broadcast_id', 'state'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_outbox_broadcast_id_broadcasts'), 'broadcasts', ['broadcast_id'], ['id'])
         batch_op.drop_constraint(batch_op.f('ck_outbox_state'), type_='check')
@@ -117,6 +118,7 @@ def downgrade() -> None:
         batch_op.create_check_constraint('state', OLD_STATES)
         batch_op.drop_constraint(batch_op.f('fk_outbox_broadcast_id_broadcasts'), type_='foreignkey')
         batch_op.drop_index('ix_outbox_broadcast_state')
+        batch_op.drop_column('claimed_by')
         batch_op.drop_column('broadcast_id')
 
     op.drop_table('rule_acks')
