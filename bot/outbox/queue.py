@@ -19,6 +19,15 @@ PRIORITY_TIP = 5  # risk-education tips, rule-change notices
 PRIORITY_BROADCAST = 9
 
 
+def unwanted_now(*, kind: str, priority: int, status: str | None, tips_enabled: bool | None) -> bool:
+    """True for a queued row its recipient should no longer get: nothing unasked-for reaches a user
+    frozen since it was queued, and no tip one who turned tips off meanwhile. Reward and join
+    notices always go (a frozen user keeps what they earned before)."""
+    if priority <= PRIORITY_TRANSACTIONAL:
+        return False
+    return status == "frozen" or (kind == "tip" and tips_enabled is False)
+
+
 async def enqueue(
     session: AsyncSession,
     *,

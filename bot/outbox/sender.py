@@ -38,6 +38,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.outbox.queue import unwanted_now
 from bot.outbox.ratelimit import RateLimiter
 from bot.transport import BadRequest, Forbidden, Outgoing, RetryAfter, SendError, Transport
 from db.liveness import InstanceLock, live_instances
@@ -246,14 +247,17 @@ class OutboxSender:
     async def _claim(self, limit: int) -> tuple[list[_Claim], int]:
         """Take up to `limit` due rows, one per chat not already in flight here.
 
-        Rows whose recipient has blocked the bot are marked 'blocked' on the way.
+        Rows whose recipient has blocked the bot are marked 'blocked' on the way, and
+        tips, rule notices and broadcasts no longer wanted (bot.outbox.queue.unwanted_now) 'cancelled'.
         """
         now = self._clock.now()
         lease_until = now + self._lease
         async with self._sm() as session, session.begin():
             user_status = select(User.status).where(User.id == Row.chat_id).scalar_subquery()
+            tips_on = select(User.tips_enabled).where(User.id == Row.chat_id).scalar_subquery()
             query = (
-                select(Row.id, Row.chat_id, Row.kind, Row.text_key, Row.args, Row.attempts, user_status.label("user_status"))
+                select(Row.id, Row.chat_id, Row.kind, Row.priority, Row.text_key, Row.args, Row.attempts,
+                       user_status.label("user_status"), tips_on.label("tips_on"))
                 .where(Row.state == "pending", Row.not_before <= now)
                 .order_by(Row.priority, Row.id)
                 .limit(self._batch_size)
@@ -262,10 +266,13 @@ class OutboxSender:
                 query = query.where(Row.chat_id.not_in(list(self._tasks)))
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=Row)
-            blocked, chosen, chats = [], {}, set()
+            blocked, unwanted, chosen, chats = [], [], {}, set()
             for row in (await session.execute(query)).all():
                 if row.user_status == "blocked":
                     blocked.append(row.id)
+                elif unwanted_now(kind=row.kind, priority=row.priority, status=row.user_status,
+                                  tips_enabled=row.tips_on):
+                    unwanted.append(row.id)
                 elif row.chat_id not in chats and len(chosen) < limit:
                     chats.add(row.chat_id)
                     chosen[row.id] = row
@@ -276,8 +283,15 @@ class OutboxSender:
                     .values(state="blocked", last_error="recipient blocked the bot")
                     .execution_options(**_NO_SYNC)
                 )
+            if unwanted:
+                await session.execute(
+                    update(Row)
+                    .where(Row.id.in_(unwanted), Row.state == "pending")
+                    .values(state="cancelled", last_error="recipient frozen, or tips turned off, since queued")
+                    .execution_options(**_NO_SYNC)
+                )
             if not chosen:
-                return [], len(blocked)
+                return [], len(blocked) + len(unwanted)
             # Re-checking the state keeps the claim honest without row locks (SQLite).
             taken = await session.execute(
                 update(Row)
@@ -293,7 +307,7 @@ class OutboxSender:
             for r in chosen.values()
             if r.id in ids
         ]
-        return claims, len(blocked)
+        return claims, len(blocked) + len(unwanted)
 
     # -- sending -------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.outbox import (
     PRIORITY_BROADCAST,
+    PRIORITY_TIP,
     PRIORITY_TRANSACTIONAL,
     InProcessRateLimiter,
     OutboxSender,
@@ -237,6 +238,24 @@ async def test_enqueue_to_a_user_who_blocked_the_bot_is_recorded_but_never_sent(
     await sender(db, transport).drain_once()
     assert transport.calls() == []
     assert [r.state for r in await rows(db)] == ["blocked"]
+
+
+async def test_nothing_unasked_for_reaches_a_user_frozen_or_opted_out_since_it_was_queued(db):
+    vt = VirtualTime()
+    await add_user(db, 11)
+    await add_user(db, 12)
+    await queue(db, vt, 11, n=1, kind="broadcast", priority=PRIORITY_BROADCAST)
+    await queue(db, vt, 11, n=2, kind="ledger", priority=PRIORITY_TRANSACTIONAL)
+    await queue(db, vt, 12, n=3, kind="tip", priority=PRIORITY_TIP)
+    await queue(db, vt, 12, n=4, kind="rules", priority=PRIORITY_TIP)
+    async with db.sm() as session, session.begin():  # after queueing: 11 frozen, 12 turns tips off
+        (await session.get(User, 11)).status = "frozen"
+        (await session.get(User, 12)).tips_enabled = False
+    transport = FakeTransport(vt)
+    await sender(db, transport).drain_once()
+    sent = sorted(json.loads(t.split("|")[1])["n"] for _, t in transport.delivered)
+    assert sent == [2, 4]  # the reward notice, and the rule change (not a tip)
+    assert [r.state for r in await rows(db)] == ["cancelled", "sent", "cancelled", "sent"]
 
 
 # -- ordering and concurrency -------------------------------------------------
