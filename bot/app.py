@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,6 +12,9 @@ from bot.i18n import I18n
 from bot.services.rewards.program import Program, load_program
 from db.engine import make_engine, make_sessionmaker
 from db.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.outbox.ratelimit import RateLimiter
 
 
 @dataclass
@@ -25,6 +28,9 @@ class App:
     bot_username: str = ""
     # Called after a commit that queued outbox rows, so notices leave at once.
     wake_outbox: Callable[[], None] = lambda: None
+    # The outbox's rate limiter (bot.outbox.ratelimit), once the sender runs: direct replies are
+    # counted in it and a 429 on a reply pauses the outbox too, so both stay inside one budget.
+    limiter: "RateLimiter | None" = None
 
     def __post_init__(self) -> None:
         from bot.services.rewards.programs import ProgramBook

@@ -38,6 +38,9 @@ class RateLimiter(Protocol):
     async def pause(self, seconds: float) -> None:
         """Stop every send for `seconds` (Telegram answered 429 with retry_after)."""
 
+    def note(self, chat_id: int) -> None:
+        """Count a message sent outside the outbox (a direct reply) without waiting for it."""
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -151,6 +154,16 @@ class InProcessRateLimiter:
         if self._grants_since_prune >= self._prune_every:
             self._prune(now)
         return 0.0
+
+    def note(self, chat_id: int) -> None:
+        # A reply to someone waiting is never held back; the outbox pays for it by waiting longer.
+        now = self._clock()
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Window(self._group_limit if chat_id < 0 else self._private_limit)
+        for window in (self._paid, chat, self._global, self._free_gap):
+            if window is not None:
+                window.grants.append(max(now, window.grants[-1]) if window.grants else now)
 
     def _prune(self, now: float) -> None:
         """Forget chats with no grant inside their window, so memory follows the active chats."""

@@ -61,10 +61,12 @@ def start_outbox(app: App, transport: Transport):  # noqa: ANN201
     from bot.outbox.render import OutboxRenderer
     from bot.outbox.sender import OutboxSender
 
+    limiter = InProcessRateLimiter.just_under_telegram()
     sender = OutboxSender(
         sessionmaker=app.sessionmaker, transport=transport, render=OutboxRenderer(app),
-        limiter=InProcessRateLimiter.just_under_telegram(), clock=app.clock, logger=logging.getLogger("bot.outbox"),
+        limiter=limiter, clock=app.clock, logger=logging.getLogger("bot.outbox"),
     )
+    app.limiter = limiter
     app.wake_outbox = sender.wake
     task = asyncio.create_task(sender.run(), name="outbox-sender")
     return sender, task

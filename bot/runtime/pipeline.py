@@ -21,6 +21,8 @@ from handlers.router import Dispatcher
 log = logging.getLogger("bot.pipeline")
 
 MAX_REPLY_RETRIES = 3
+# Calls that put a new message in a chat: the ones Telegram's sending limits count.
+NEW_MESSAGE_METHODS = frozenset({"send_message", "send_photo", "send_document", "copy_message"})
 
 
 class Pipeline:
@@ -89,11 +91,16 @@ class Pipeline:
 
     async def _perform(self, action: Action) -> SentMessage | None:
         method = getattr(self.transport, action.method)
+        limiter = self.app.limiter
         for _ in range(MAX_REPLY_RETRIES):
+            if limiter is not None and action.method in NEW_MESSAGE_METHODS:
+                limiter.note(action.kwargs["chat_id"])
             try:
                 result = await method(**action.kwargs)
                 return result if isinstance(result, SentMessage) else None
             except RetryAfter as exc:
+                if limiter is not None:
+                    await limiter.pause(exc.seconds)
                 await asyncio.sleep(exc.seconds)
             except Forbidden:
                 await self._mark_blocked(action.kwargs.get("chat_id"))

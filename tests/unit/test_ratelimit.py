@@ -148,3 +148,14 @@ async def test_paid_sends_have_their_own_budget_of_a_thousand_a_second():
     lim = limiter(vt2)
     times = await send_times(vt2, lim, list(range(1, 61)))
     assert max(times) >= 1.0  # free sends alone stay at 30 a second
+
+
+async def test_a_noted_reply_is_never_held_but_the_outbox_waits_for_it():
+    vt = VirtualTime()
+    lim = InProcessRateLimiter.just_under_telegram(clock=vt.time, sleep=vt.sleep)
+    for chat in range(1, 31):  # 30 direct replies in one instant: all counted, none waited for
+        lim.note(chat)
+    assert lim.try_acquire(1) > 0.9  # that chat had its message this second
+    assert lim.try_acquire(99) > 0.9  # and the whole budget for this second is spent
+    (at,) = await send_times(vt, lim, [99])
+    assert at >= 1.0
