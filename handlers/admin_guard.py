@@ -42,6 +42,10 @@ async def refuse(ctx: Context) -> bool:
         key = "admin-in-private"
     else:
         return False
+    if key == "admin-only" and ctx.command is None and ctx.incoming.kind == "message" and user is not None:
+        # A dialogue step from someone demoted mid-dialogue: drop the dialogue, or every
+        # message they send would be refused from now on.
+        await ctx.services.uow.drafts.clear(user.id)
     if ctx.incoming.kind == "callback_query":
         await ctx.answer_callback(ctx.t(key), alert=True)
     else:

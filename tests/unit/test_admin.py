@@ -88,6 +88,17 @@ async def test_a_promoted_admin_may_run_admin_commands_and_a_demoted_one_may_not
     assert "admins only" in await say(pipeline, transport, person(A, lang="en"), "/stats")
 
 
+async def test_an_admin_demoted_mid_dialogue_is_refused_once_then_chats_normally(app, pipeline, transport):
+    await known(pipeline, transport, A)
+    await say(pipeline, transport, admin(), "/promote 1001 admin")
+    assert "message" in await say(pipeline, transport, person(A, lang="en"), "/broadcast")
+    await say(pipeline, transport, admin(), "/demote 1001")
+    assert "admins only" in await say(pipeline, transport, person(A, lang="en"), "hello everyone")
+    async with app.uow() as uow:
+        assert await uow.drafts.get(A) is None
+    assert "admins only" not in await say(pipeline, transport, person(A, lang="en"), "hello again")
+
+
 async def test_a_promoted_admin_in_a_group_is_sent_to_the_private_chat(app, pipeline, transport):
     await known(pipeline, transport, A)
     await say(pipeline, transport, admin(), "/promote 1001 admin")
