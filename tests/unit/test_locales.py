@@ -53,3 +53,16 @@ def test_handlers_hold_no_user_visible_literals():
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 assert allowed.match(node.value) or not re.search(r"[^\W\d_]{2}", node.value), (path, node.value)
+
+
+def test_a_wheel_carries_every_text():
+    """A non-editable install has no repository beside it: the .ftl files must be package data."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert any(fnmatch("locales", pattern) for pattern in setup["packages"]["find"]["include"])
+    assert (ROOT / "locales" / "__init__.py").is_file()
+    texts = {p.relative_to(ROOT / "locales").as_posix() for p in (ROOT / "locales").rglob("*.ftl")}
+    carried = {t for t in texts if any(fnmatch(t, pattern) for pattern in setup["package-data"]["locales"])}
+    assert len(texts) >= len(SUPPORTED_LOCALES) and carried == texts
