@@ -158,7 +158,8 @@ async def _plans(app, uow, backend: str, call, plans: list[str]) -> tuple[float 
     captured: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
-        captured.append((statement, parameters))
+        if not statement.lstrip().upper().startswith("SET "):  # a setting has no plan to explain
+            captured.append((statement, parameters))
 
     engine = app.engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)

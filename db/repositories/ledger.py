@@ -1,16 +1,18 @@
 """Ledger queries. Balances are derived from entries at read time, never kept as counters."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Event, LedgerEntry, ReferralClosure
 
 EARNING_KINDS = ("reward", "tier_bonus")
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,26 @@ class NewEntry:
     lapse_at: datetime | None = None
 
 
-def state_case(approved_at: datetime | None, now: datetime, reversed_):  # noqa: ANN001, ANN201
-    """An earning's state in SQL; the same rule as bot.services.rewards.balances.entry_state."""
-    e = LedgerEntry
+def state_flags(approved_at: datetime | None, now: datetime, e=LedgerEntry):  # noqa: ANN001, ANN201
+    """(lapsed, pending) as SQL predicates; together they give an unreversed earning's state."""
     if approved_at is None:
         lapsed = and_(e.requires_check, e.lapse_at <= now)
         held = e.requires_check
     else:
         lapsed = and_(e.requires_check, e.lapse_at < approved_at)
         held = false()
-    return case((reversed_, "reversed"), (lapsed, "lapsed"), (or_(held, e.available_at > now), "pending"),
-                else_="available")
+    return lapsed, or_(held, e.available_at > now)
+
+
+def state_case(approved_at: datetime | None, now: datetime, reversed_, e=LedgerEntry):  # noqa: ANN001, ANN201
+    """An earning's state in SQL; the same rule as bot.services.rewards.balances.entry_state."""
+    lapsed, pending = state_flags(approved_at, now, e)
+    return case((reversed_, "reversed"), (lapsed, "lapsed"), (pending, "pending"), else_="available")
+
+
+def _state(lapsed: bool | None, pending: bool | None) -> str:
+    # NULL (a lapse time that isn't set) counts as false, as it does in state_case's CASE.
+    return "lapsed" if lapsed else "pending" if pending else "available"
 
 
 class LedgerRepository:
@@ -114,24 +125,54 @@ class LedgerRepository:
 
     async def state_sums(self, user_id: int, approved_at: datetime | None, now: datetime,
                          since: datetime | None = None) -> dict[tuple[str, int, str], int]:
-        """{(state, level, rule): fen} over the user's earnings; payouts under ('paid', 0, 'payout')."""
-        rev = aliased(LedgerEntry)
-        state = state_case(approved_at, now, rev.id.is_not(None))
-        stmt = (select(state, LedgerEntry.level, LedgerEntry.rule, func.sum(LedgerEntry.amount_fen))
-                .outerjoin(rev, rev.reverses_id == LedgerEntry.id)
-                .where(LedgerEntry.beneficiary_id == user_id, LedgerEntry.kind.in_(EARNING_KINDS))
-                .group_by(state, LedgerEntry.level, LedgerEntry.rule))
+        """{(state, level, rule): fen} over the user's earnings; payouts under ('paid', 0, 'payout').
+
+        Two statements, no self-join: one pass over the user's entries sums earnings by state as
+        if none were reversed (and payouts alongside); the user's own reversal entries then move
+        what they reversed to 'reversed'. A reversal has the beneficiary of what it reverses, so
+        both stay on this user's index range; joining every entry to its possible reversal made
+        PostgreSQL sort 100,000 rows per call.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            # asyncpg prepares statements, and after five runs PostgreSQL may switch to a generic
+            # plan, blind to `now` and to how many rows this user has: measured 87 ms against 29 ms
+            # for a custom plan at 100,000 entries. For this transaction only.
+            await self.session.execute(_CUSTOM_PLANS)
+        e = LedgerEntry
+        # Grouped by the raw predicates, not by a CASE: two booleans hash into a handful of
+        # groups, where a text CASE made PostgreSQL sort every row. The same expression objects
+        # go to SELECT and GROUP BY, since PostgreSQL matches them by their parameters.
+        lapsed, pending = state_flags(approved_at, now)
+        mine = [e.beneficiary_id == user_id]
         if since is not None:
-            stmt = stmt.where(LedgerEntry.created_at >= since)
-        sums = {(s, int(level), rule): int(total) for s, level, rule, total in await self.session.execute(stmt)}
-        paid_stmt = select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0)).where(
-            LedgerEntry.beneficiary_id == user_id, LedgerEntry.kind == "payout")
+            mine.append(e.created_at >= since)
+        sums: dict[tuple[str, int, str], int] = defaultdict(int)
+        paid = 0
+        rows = await self.session.execute(
+            select(e.kind, lapsed, pending, e.level, e.rule, func.sum(e.amount_fen))
+            .where(*mine, e.kind.in_(EARNING_KINDS + ("payout",)))
+            .group_by(e.kind, lapsed, pending, e.level, e.rule))
+        for kind, was_lapsed, was_pending, level, rule, total in rows:
+            if kind == "payout":
+                paid -= int(total)
+            else:
+                sums[(_state(was_lapsed, was_pending), int(level), rule)] += int(total)
+        original, reversal = aliased(LedgerEntry), aliased(LedgerEntry)
+        o_lapsed, o_pending = state_flags(approved_at, now, original)
+        reversed_ = (select(o_lapsed, o_pending, original.level, original.rule, func.sum(original.amount_fen))
+                     .select_from(reversal).join(original, original.id == reversal.reverses_id)
+                     .where(reversal.beneficiary_id == user_id, reversal.kind == "reversal",
+                            original.kind.in_(EARNING_KINDS))
+                     .group_by(o_lapsed, o_pending, original.level, original.rule))
         if since is not None:
-            paid_stmt = paid_stmt.where(LedgerEntry.created_at >= since)
-        paid = -int((await self.session.execute(paid_stmt)).scalar_one())
+            reversed_ = reversed_.where(original.created_at >= since)
+        for was_lapsed, was_pending, level, rule, total in await self.session.execute(reversed_):
+            sums[(_state(was_lapsed, was_pending), int(level), rule)] -= int(total)
+            sums[("reversed", int(level), rule)] += int(total)
+        result = {key: fen for key, fen in sums.items() if fen}
         if paid:
-            sums[("paid", 0, "payout")] = paid
-        return sums
+            result[("paid", 0, "payout")] = paid
+        return result
 
     async def recent(self, user_id: int, limit: int) -> list[EntryRow]:
         rows = await self.session.execute(
