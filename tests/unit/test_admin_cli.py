@@ -4,55 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.cli.audit import BadSince, parse_since
-from tests.unit.test_cli import BACKENDS, PG_URL, _imported_modules, _pg_admin, query, run_cli
+from tests.unit.test_cli import BACKENDS, _imported_modules, execute, query, run_cli, scratch_database
 
 ADMIN = 777
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 USER, AGENT, BLOCKED = 5001, 5002, 5003
 
 
-async def _execute(url: str, *statements: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):  # noqa: ANN001, ANN201
     """A migrated database with a user, an agent, a user who blocked the bot, and the admin (ADMIN_IDS)."""
-    name = f"rb_admcli_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'admin.db'}"
-    else:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(request.param, tmp_path, "rb_admcli") as url:
         assert run_cli(tmp_path, url, "migrate").returncode == 0
         rows = [(USER, "user", "active"), (AGENT, "agent", "active"), (BLOCKED, "user", "blocked"),
                 (ADMIN, "user", "active")]
-        asyncio.run(_execute(url, *(
+        execute(url, *(
             f"INSERT INTO users (id, first_name, is_bot, role, status, first_seen_at) "
             f"VALUES ({uid}, 'U{uid}', false, '{role}', '{status}', '2026-11-01 00:00:00')"
-            for uid, role, status in rows)))
+            for uid, role, status in rows))
         yield url, tmp_path
-    finally:
-        if request.param == "postgresql":
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def cli(db, *args: str):  # noqa: ANN001, ANN201

@@ -5,19 +5,15 @@ itself is not running here: the tests play its part by marking rows sent.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
-import uuid
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from tests.unit.test_cli import BACKENDS, PG_URL, ROOT, _imported_modules, _pg_admin, cli_env, query, run_cli
+from tests.unit.test_cli import (
+    BACKENDS, ROOT, _imported_modules, cli_env, execute, query, run_cli, scratch_database,
+)
 
 # id, language, tg_language, status, role
 USERS = [(101, None, "en", "active", "user"), (102, "zh-CN", None, "active", "agent"),
@@ -27,13 +23,7 @@ USERS = [(101, None, "en", "active", "user"), (102, "zh-CN", None, "active", "ag
 
 @pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):  # noqa: ANN001, ANN201
-    name = f"rb_bc_cli_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'bc.db'}"
-    else:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(request.param, tmp_path, "rb_bc_cli") as url:
         assert run_cli(tmp_path, url, "migrate").returncode == 0
         values = ", ".join(
             f"({uid}, 'u{uid}', {'NULL' if lang is None else repr(lang)}, {'NULL' if tg is None else repr(tg)}, "
@@ -42,23 +32,6 @@ def db(request, tmp_path):  # noqa: ANN001, ANN201
         execute(url, "INSERT INTO users (id, first_name, language, tg_language, status, role, is_bot, first_seen_at, "
                      f"tips_enabled, tips_sent) VALUES {values}")
         yield url, tmp_path
-    finally:
-        if request.param == "postgresql":
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _execute(url: str, sql: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-def execute(url: str, sql: str) -> None:
-    """A statement committed at once (test_cli.query only reads)."""
-    asyncio.run(_execute(url, sql))
 
 
 def rows(url: str) -> list[tuple]:

@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,36 @@ async def _pg_admin(statement: str) -> None:
     await pg_admin(PG_URL, statement)
 
 
+@contextmanager
+def scratch_database(backend: str, folder: Path, prefix: str) -> Iterator[str]:
+    """A fresh, empty database for commands run as subprocesses: a SQLite file in `folder`, or a
+    PostgreSQL database of its own, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / f'{prefix}.db'}"
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _execute(url: str, statements: tuple[str, ...]) -> None:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def execute(url: str, *statements: str) -> None:
+    """Statements committed at once, in one transaction (`query` only reads)."""
+    asyncio.run(_execute(url, statements))
+
+
 async def _query(url: str, sql: str) -> list[tuple]:
     engine = create_async_engine(url, poolclass=NullPool)
     try:
@@ -75,19 +107,10 @@ def query(url: str, sql: str) -> list[tuple]:
 def demo_db(request, tmp_path_factory):  # noqa: ANN001, ANN201
     """A database seeded once by `referral-bot demo` (default size, REFERRAL_LEVELS=2)."""
     work = tmp_path_factory.mktemp("demo")
-    name = f"rb_cli_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{work / 'demo.db'}"
-    else:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(request.param, work, "rb_cli") as url:
         done = run_cli(work, url, "demo")
         assert done.returncode == 0, done.stderr
         yield url, work, done.stdout
-    finally:
-        if request.param == "postgresql":
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 class Forest:
