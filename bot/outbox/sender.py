@@ -276,20 +276,13 @@ class OutboxSender:
                 elif row.chat_id not in chats and len(chosen) < limit:
                     chats.add(row.chat_id)
                     chosen[row.id] = row
-            if blocked:
-                await session.execute(
-                    update(Row)
-                    .where(Row.id.in_(blocked), Row.state == "pending")
-                    .values(state="blocked", last_error="recipient blocked the bot")
-                    .execution_options(**_NO_SYNC)
-                )
-            if unwanted:
-                await session.execute(
-                    update(Row)
-                    .where(Row.id.in_(unwanted), Row.state == "pending")
-                    .values(state="cancelled", last_error="recipient frozen, or tips turned off, since queued")
-                    .execution_options(**_NO_SYNC)
-                )
+            for ids, state, why in ((blocked, "blocked", "recipient blocked the bot"),
+                                    (unwanted, "cancelled", "recipient frozen, or tips turned off, since queued")):
+                if ids:
+                    await session.execute(
+                        update(Row).where(Row.id.in_(ids), Row.state == "pending")
+                        .values(state=state, last_error=why).execution_options(**_NO_SYNC)
+                    )
             if not chosen:
                 return [], len(blocked) + len(unwanted)
             # Re-checking the state keeps the claim honest without row locks (SQLite).
