@@ -7,7 +7,6 @@ refused (unknown user, an ADMIN_IDS admin...), 2 for bad input.
 """
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Awaitable, Callable
 
@@ -51,19 +50,13 @@ async def _apply(settings: "Settings", action: Action) -> "Result":
 
 
 def _run(telegram_id: int, action: Action, done: str, already: str) -> None:
-    from bot.cli.common import db_error as _db_error
     from bot.cli.common import fail as _fail
-    from bot.cli.common import require_database
+    from bot.cli.common import require_database, run_db
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
     require_database(settings)
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        result = asyncio.run(_apply(settings, action))
-    except (SQLAlchemyError, OSError) as exc:
-        raise _db_error(exc) from None
+    result = run_db(_apply(settings, action))
     outcome = result.outcome.value
     if outcome in _BAD_INPUT:
         raise _fail(_BAD_INPUT[outcome], 2)

@@ -6,7 +6,6 @@ append-only (database triggers); this only reads it.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -70,9 +69,8 @@ def audit(
     limit: int = typer.Option(1000, "--limit", min=1, help="At most this many entries, oldest first."),
 ) -> None:
     """Print the audit log of admin actions: who, via, what, target, when (local time), why."""
-    from bot.cli.common import db_error as _db_error
     from bot.cli.common import fail as _fail
-    from bot.cli.common import require_database
+    from bot.cli.common import require_database, run_db
     from bot.config import settings_or_exit
 
     settings = settings_or_exit()
@@ -82,12 +80,7 @@ def audit(
     except BadSince as exc:
         raise _fail(str(exc), 2) from None
     require_database(settings)
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        rows = asyncio.run(_read(settings, start, action, limit + 1))
-    except (SQLAlchemyError, OSError) as exc:
-        raise _db_error(exc) from None
+    rows = run_db(_read(settings, start, action, limit + 1))
     truncated = len(rows) > limit
     rows = rows[:limit]
     if as_json:

@@ -7,13 +7,14 @@ watching, not the broadcast. No Telegram library is imported here.
 """
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import time
 from html.parser import HTMLParser
 
 import typer
+
+from bot.cli.common import fail, run_db
 
 MAX_TEXT = 4096  # Telegram's limit, counted after the HTML is parsed
 # Telegram's HTML: these tags only, properly nested; <, > and & outside tags written as entities.
@@ -109,7 +110,7 @@ def broadcast(
     if status is not None:
         if text is not None or dry_run:
             _exit("--status takes no --text or --dry-run", 2)
-        progress = _run(_status(settings, status))
+        progress = run_db(_status(settings, status))
         if progress is None:
             _exit(f"no broadcast #{status}", 1)
         print(_describe(progress))
@@ -127,10 +128,10 @@ def broadcast(
     if problem is not None:
         _exit(f"--text is not valid Telegram HTML: {problem}", 2)
     if dry_run:
-        count = _run(_count(settings, audience))
+        count = run_db(_count(settings, audience))
         print(f"{count} recipients ({audience}); dry run: nothing queued")
         return
-    created = _run(_create(settings, text, audience))
+    created = run_db(_create(settings, text, audience))
     if created is None:
         _exit(f"nobody to send to ({audience}); nothing queued", 1)
     print(f"broadcast #{created.id} queued for {created.total} recipients ({audience}); "
@@ -141,18 +142,7 @@ def broadcast(
 
 
 def _exit(message: str, code: int) -> None:
-    print(message, file=sys.stderr)
-    raise typer.Exit(code)
-
-
-def _run(coro):  # noqa: ANN001, ANN202
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        return asyncio.run(coro)
-    except (SQLAlchemyError, OSError) as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        _exit(f"database error: {detail[0] if detail else type(exc).__name__}", 1)
+    raise fail(message, code)
 
 
 async def _with_service(settings, work):  # noqa: ANN001, ANN202
@@ -205,7 +195,7 @@ def _follow(settings, broadcast_id: int, total: int) -> None:  # noqa: ANN001
                       transient=False) as bar:
             task = bar.add_task("broadcast", total=total, id=broadcast_id, detail="")
             while True:
-                last = _run(_status(settings, broadcast_id))
+                last = run_db(_status(settings, broadcast_id))
                 if last is None:
                     break
                 bar.update(task, completed=last.handled,

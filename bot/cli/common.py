@@ -25,6 +25,18 @@ def db_error(exc: BaseException) -> typer.Exit:
     return fail(f"database error: {detail}")
 
 
+def run_db(coro):  # noqa: ANN001, ANN201
+    """asyncio.run(coro), with a database failure turned into one line and exit status 1."""
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(coro)
+    except (SQLAlchemyError, OSError) as exc:
+        raise db_error(exc) from None
+
+
 def sqlite_path(url: str) -> str | None:
     """The file behind a sqlite URL, None for :memory: or a non-SQLite URL."""
     if not url.startswith("sqlite"):

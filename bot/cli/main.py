@@ -22,7 +22,7 @@ from bot.cli.admin import demote, freeze, promote, unfreeze
 from bot.cli.audit import audit
 from bot.cli.common import db_error as _db_error
 from bot.cli.common import fail as _fail
-from bot.cli.common import require_database
+from bot.cli.common import require_database, run_db
 from bot.cli.broadcast import broadcast
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
 from bot.cli.ledger import ledger_app  # Typer only, likewise
@@ -90,14 +90,9 @@ def user(
 
     settings = settings_or_exit()
     require_database(settings)
-    from sqlalchemy.exc import SQLAlchemyError
-
     from bot.cli.userinfo import lookup
 
-    try:
-        info = asyncio.run(lookup(settings, telegram_id))
-    except (SQLAlchemyError, OSError) as exc:
-        raise _db_error(exc) from None
+    info = run_db(lookup(settings, telegram_id))
     if info is None:
         raise _fail(f"no user with Telegram id {telegram_id}")
     if as_json:
