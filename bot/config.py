@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     tip_hours: str = "10-20"
     # How often the tip job looks for users due a tip (seconds); tests shorten it.
     tip_check_seconds: float = Field(default=300.0, gt=0)
+    # Someone who joins a group through a member's invite link counts for that member once they
+    # have stayed this long (0: at once).
+    group_min_stay_hours: float = Field(default=24.0, ge=0)
+    # Anti-fraud: more bindings than this under one referrer in an hour / a local day flags them;
+    # agents sign up whole stations, so their limits are their own.
+    fraud_hourly_bindings: int = Field(default=5, ge=1)
+    fraud_daily_bindings: int = Field(default=20, ge=1)
+    agent_hourly_bindings: int = Field(default=60, ge=1)
+    agent_daily_bindings: int = Field(default=300, ge=1)
+    # A burst: this many referees bound under one referrer within FRAUD_BURST_SECONDS.
+    fraud_burst_count: int = Field(default=4, ge=2)
+    fraud_burst_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -71,6 +71,9 @@ class User(Base):
     tips_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     tips_sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_tip_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When Telegram first said the account is deleted ("user is deactivated"); anti-fraud counts
+    # referrers whose referees turn out to be deleted accounts.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Code(Base):
@@ -114,6 +117,9 @@ class Binding(Base):
     code_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
     source: Mapped[str] = mapped_column(String(16))
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A station code's label as it was at binding time: a later /station rename does not
+    # rewrite where a resident was signed up.
+    label: Mapped[str | None] = mapped_column(String(64))
 
 
 class ReferralClosure(Base):
@@ -300,6 +306,10 @@ class LedgerEntry(Base):
     requires_check: Mapped[bool] = mapped_column(Boolean, default=False)
     lapse_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Created while its beneficiary had an open fraud flag: held (pending) while that flag is
+    # open, released when an admin approves it, reversed by new entries when one rejects it.
+    # The entry never changes; the flag's state does.
+    hold_flag_id: Mapped[int | None] = mapped_column(ForeignKey("fraud_flags.id"))
 
 
 ledger_guard.attach(LedgerEntry.__table__)
@@ -372,3 +382,98 @@ class ChatDraft(Base):
     kind: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CodeVisit(Base):
+    """Someone opened a station code's link: the first step of an agent's funnel ("joined"),
+    counted even when they could not be bound (they had talked to the bot before)."""
+
+    __tablename__ = "code_visits"
+
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Group(Base):
+    """A group or supergroup the bot is (or was) in, with what the bot may do there."""
+
+    __tablename__ = "groups"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(256), default="")
+    type: Mapped[str] = mapped_column(String(16))  # group | supergroup
+    # The bot's own membership: member | administrator | left | kicked | restricted
+    bot_status: Mapped[str] = mapped_column(String(16))
+    can_invite: Mapped[bool] = mapped_column(Boolean, default=False)
+    top_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    last_top_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GroupMember(Base):
+    """Who the bot has seen in a group, so /invite in private can offer the groups they share."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (Index("ix_group_members_user", "user_id"),)
+
+    chat_id: Mapped[int] = mapped_column(ForeignKey("groups.chat_id"), primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GroupLink(Base):
+    """A member's personal named invite link for one group (createChatInviteLink), made once."""
+
+    __tablename__ = "group_links"
+    __table_args__ = (UniqueConstraint("chat_id", "owner_id", name="uq_group_links_chat_owner"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("groups.chat_id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    invite_link: Mapped[str] = mapped_column(String(256), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GroupJoin(Base):
+    """A person's first join of a group: one row per (group, person), so leaving and rejoining
+    never counts twice. Attributed when they came through one of our links."""
+
+    __tablename__ = "group_joins"
+    __table_args__ = (Index("ix_group_joins_link", "link_id", "joined_at"),
+                      Index("ix_group_joins_user", "user_id"))
+
+    chat_id: Mapped[int] = mapped_column(ForeignKey("groups.chat_id"), primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("group_links.id"))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The first time they left; a join counts when they stayed GROUP_MIN_STAY_HOURS.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FraudFlag(Base):
+    """A suspicion about a referrer, with its evidence, waiting for (or after) an admin's review."""
+
+    __tablename__ = "fraud_flags"
+    __table_args__ = (
+        CheckConstraint("kind IN ('velocity_hour', 'velocity_day', 'burst', 'idle_tier', 'fake_referees')",
+                        name="kind"),
+        CheckConstraint("state IN ('open', 'approved', 'rejected')", name="state"),
+        # At most one open flag of a kind per user: a second burst adds evidence, not a flag.
+        Index("uq_fraud_flags_open", "user_id", "kind", unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        Index("ix_fraud_flags_state", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[int | None] = mapped_column(BigInteger)
+    decision_reason: Mapped[str | None] = mapped_column(Text)

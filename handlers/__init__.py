@@ -5,7 +5,8 @@ No aiogram or telegram import belongs here; a runtime adapts its library.
 from __future__ import annotations
 
 from handlers import (
-    admin, bind, broadcast, code, earnings, fallback, help, invites, language, publish, rewards, rules, settings, start,
+    admin, bind, broadcast, code, earnings, fallback, groups, help, inline, invites, language, poster, publish,
+    residents, review, rewards, rules, settings, start, stations,
 )
 from handlers.router import Dispatcher, Router
 
@@ -16,6 +17,7 @@ def get_routers() -> list[Router]:
         start.router, code.router, bind.router, invites.router, rewards.router, earnings.router,
         rules.router, settings.router, language.router, help.router,
         admin.router, publish.router, broadcast.router,
+        groups.router, inline.router, stations.router, poster.router, residents.router, review.router,
         fallback.router,
     ]
 

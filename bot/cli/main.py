@@ -24,6 +24,7 @@ from bot.cli.common import db_error as _db_error
 from bot.cli.common import fail as _fail
 from bot.cli.common import require_database, run_db
 from bot.cli.broadcast import broadcast
+from bot.cli.export import export
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
 from bot.cli.ledger import ledger_app  # Typer only, likewise
 from bot.cli.program import program_app
@@ -42,6 +43,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(program_app, name="program")
 app.command("broadcast")(broadcast)
 app.command("audit")(audit)
+app.command("export")(export)
 for _admin_action in (freeze, unfreeze, promote, demote):
     app.command()(_admin_action)
 

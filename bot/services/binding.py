@@ -97,8 +97,9 @@ class BindingService:
         if not verdict.ok:
             return verdict
         assert verdict.referrer is not None and verdict.code is not None
+        label = verdict.code.label if verdict.code.kind == "station" else None
         if not await self._write(referee_id, verdict.referrer.id, verdict.code.id, source, verdict.referee_name,
-                                 has_subtree=not verdict.fresh):
+                                 has_subtree=not verdict.fresh, label=label):
             # A racing delivery bound this referee first; the primary key decided.
             return BindResult(Outcome.ALREADY_BOUND, verdict.referrer, verdict.code)
         return verdict
@@ -108,11 +109,11 @@ class BindingService:
         await self._write(referee_id, referrer_id, code_id, source)
 
     async def _write(self, referee_id: int, referrer_id: int, code_id: int | None, source: str,
-                     referee_name: str | None = None, has_subtree: bool = True) -> bool:
+                     referee_name: str | None = None, has_subtree: bool = True, label: str | None = None) -> bool:
         now = self.clock.now()
         refs = self.uow.referrals
         if not await refs.insert_binding(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id,
-                                         source=source, now=now):
+                                         source=source, now=now, label=label):
             return False
         # referrer at distance 0 from the new edge, then its own upline
         above = [referrer_id] + await refs.upline(referrer_id, self.levels - 1)

@@ -18,6 +18,7 @@ class BindingRow:
     code_id: int | None
     source: str
     bound_at: datetime
+    label: str | None = None  # the station's label, for a binding through a station code
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class RefereeRow:
 
 
 # Statements are built once: compiling per call costs more than running them.
-_BINDING_OF = select(Binding.referee_id, Binding.referrer_id, Binding.code_id, Binding.source, Binding.bound_at
-                     ).where(Binding.referee_id == bindparam("rid"))
+_BINDING_OF = select(Binding.referee_id, Binding.referrer_id, Binding.code_id, Binding.source, Binding.bound_at,
+                     Binding.label).where(Binding.referee_id == bindparam("rid"))
 _chain = select(Binding.referrer_id.label("uid"), literal(1).label("hops")).where(
     Binding.referee_id == bindparam("start")).cte("chain", recursive=True)
 _chain = _chain.union_all(select(Binding.referrer_id, _chain.c.hops + 1).join(_chain, Binding.referee_id == _chain.c.uid)
@@ -73,12 +74,13 @@ class ReferralRepository:
         return found.first() is not None
 
     async def insert_binding(
-        self, *, referee_id: int, referrer_id: int, code_id: int | None, source: str, now: datetime
+        self, *, referee_id: int, referrer_id: int, code_id: int | None, source: str, now: datetime,
+        label: str | None = None,
     ) -> bool:
         """False when the referee already has a binding (a racing delivery won)."""
         conn = await self.session.connection()
         result = await conn.execute(_ADD_BINDING[dialect_name(self.session)], dict(
-            referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now))
+            referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now, label=label))
         return result.rowcount == 1
 
     async def upline(self, user_id: int, max_depth: int) -> list[int]:
