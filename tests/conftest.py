@@ -3,7 +3,6 @@ TEST_DATABASE_URL is set), an App with a frozen clock, and a Pipeline over a
 recording transport."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 
 import pytest
@@ -17,10 +16,8 @@ from bot.i18n import I18n
 from bot.runtime.pipeline import Pipeline
 from db.engine import make_engine, make_sessionmaker
 from db.models import Base
-from tests.support import RecordingTransport
+from tests.support import BACKENDS, PG_URL, RecordingTransport
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
 
 _pg_schema_ready = False

@@ -2,11 +2,36 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
+
+import pytest
 
 from bot.context import Document, Incoming
 from bot.services.users import TelegramProfile
 from bot.transport import BotCommand, Keyboard, Photo, SentMessage
+
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _backends() -> list[str]:
+    """The databases the database-backed tests run on: SQLite, plus PostgreSQL when TEST_DATABASE_URL
+    is set; TEST_BACKENDS=postgresql narrows a run to PostgreSQL (CI's second run, after an SQLite one)."""
+    chosen = [b.strip() for b in os.environ.get("TEST_BACKENDS", "").split(",") if b.strip()]
+    if not chosen:
+        return ["sqlite"] + (["postgresql"] if PG_URL else [])
+    unknown = set(chosen) - {"sqlite", "postgresql"}
+    if unknown:
+        raise RuntimeError(f"TEST_BACKENDS: unknown backend(s) {sorted(unknown)}; use sqlite and/or postgresql")
+    if "postgresql" in chosen and not PG_URL:
+        raise RuntimeError("TEST_BACKENDS names postgresql but TEST_DATABASE_URL is not set")
+    return chosen
+
+
+BACKENDS = _backends()
+# For tests that make their own in-memory SQLite database: a PostgreSQL-only run has nothing to add.
+SQLITE_ONLY = pytest.mark.skipif("sqlite" not in BACKENDS, reason="an SQLite test; TEST_BACKENDS excludes sqlite")
 
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1000)

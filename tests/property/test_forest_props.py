@@ -15,6 +15,9 @@ from bot.services.codes import CodeService
 from db.engine import make_engine, make_sessionmaker
 from db.models import Base, Binding, ReferralClosure
 from db.uow import UnitOfWork
+from tests.support import SQLITE_ONLY
+
+pytestmark = SQLITE_ONLY
 
 N_USERS = 12
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -56,6 +56,9 @@ from bot.services.rewards.program import DEFAULT_PROGRAM, Program, parse_program
 from bot.services.rewards.programs import ProgramBook
 from db.engine import make_engine, make_sessionmaker
 from db.models import Base, Event, LedgerEntry
+from tests.support import SQLITE_ONLY
+
+pytestmark = SQLITE_ONLY
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
 TEST_PROGRAM = (DEFAULT_PROGRAM.replace("qualified = 5\nbonus = 10000", "qualified = 2\nbonus = 3000")
@@ -610,5 +613,5 @@ class LedgerMachine(RuleBasedStateMachine):
 
 def test_ledger_state_machine() -> None:
     run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=60, stateful_step_count=40, deadline=None, database=None,
+        max_examples=40, stateful_step_count=40, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]))

@@ -20,6 +20,9 @@ from bot.services.tips import TipQueue, TipSchedule
 from db.engine import make_engine, make_sessionmaker
 from db.models import Base, OutboxMessage, User
 from db.uow import UnitOfWork
+from tests.support import SQLITE_ONLY
+
+pytestmark = SQLITE_ONLY
 
 TZ = ZoneInfo("Asia/Shanghai")
 N_USERS = 5

@@ -28,11 +28,9 @@ from bot.cli.demo import DEMO_BASE, demo_user
 from bot.cli.main import app
 from bot.config import Settings
 from db.migrate import head
-from tests.support import pg_admin
+from tests.support import BACKENDS, PG_URL, pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
 USER_KEYS = {"telegram_id", "language", "status", "codes", "referrer_id", "upline", "referrals_by_level",
              # issue "Rewards": money in fen, and what the platform reads about a referrer

@@ -8,7 +8,6 @@ and drops it afterwards, so the shared database is never touched.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import tomllib
 import uuid
@@ -24,12 +23,10 @@ from sqlalchemy.pool import NullPool
 
 from db.migrate import MIGRATIONS_DIR, check, current, head, upgrade, upgrade_to
 from db.models import Base
-from tests.support import pg_admin
+from tests.support import BACKENDS, PG_URL, pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = head()  # the newest revision shipped; every test migrates to it
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
 async def _pg_admin(statement: str) -> None:
