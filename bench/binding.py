@@ -25,6 +25,7 @@ from bench.common import Throughput, at_least, info, make_app, run_for
 from bench.dataset import LEVELS, PROFILE_LANGUAGE, Forest, first_name
 from bench.suite import Suite
 from bot.services.binding import BindingService, Outcome
+from bot.services.fraud.signals import FraudLimits
 from db.models import Binding, OutboxMessage, ReferralClosure, ReferralCount, User
 
 TARGETS = {"postgresql": 1200.0, "sqlite": 1000.0}
@@ -97,7 +98,9 @@ async def _product(suite: Suite, app, backend: str) -> Throughput:  # noqa: ANN0
         if referee is None:
             return False
         async with app.uow() as uow:
-            result = await BindingService(uow, app.clock, LEVELS).bind(referee, rng.choice(codes), source="link")
+            # With the anti-fraud checks the bot runs after every binding.
+            binding = BindingService(uow, app.clock, LEVELS, FraudLimits())
+            result = await binding.bind(referee, rng.choice(codes), source="link")
             if result.outcome is not Outcome.BOUND:
                 raise RuntimeError(f"bind refused: {result.outcome}")
             await uow.commit()

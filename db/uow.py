@@ -10,6 +10,7 @@ from db.repositories.audit import AuditRepository
 from db.repositories.codes import CodeRepository
 from db.repositories.drafts import DraftRepository
 from db.repositories.events import EventRepository
+from db.repositories.flags import FlagRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.programs import ProgramRepository
 from db.repositories.referrals import ReferralRepository
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.programs = ProgramRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.drafts = DraftRepository(self.session)
+        self.flags = FlagRepository(self.session)
         return self
 
     async def __aexit__(

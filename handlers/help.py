@@ -15,7 +15,7 @@ USER_COMMANDS = ("start", "code", "invites", "rewards", "earnings", "rules", "bi
 
 # Admins see these too, after the user commands, in /help and in their own menu (texts: cmd-admin-<name>).
 ADMIN_COMMANDS = ("stats", "user", "freeze", "unfreeze", "promote", "demote", "broadcast", "broadcast_status",
-                  "publish")
+                  "publish", "review")
 
 
 def admin_bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:

@@ -2,6 +2,7 @@
 
     POST /api/v1/events                  one signed conversion event → intake
     GET  /api/v1/users/{telegram_id}     one user's referral and reward view (signed over an empty body)
+    GET  /api/v1/flags                   anti-fraud flags for the risk team (signed over an empty body)
 
 Checks on POST, cheapest first, and all but the last two before the body is read:
   503 API_SECRET unset (nothing is ever accepted unsigned)
@@ -12,6 +13,7 @@ Checks on POST, cheapest first, and all but the last two before the body is read
   401 the HMAC does not match
   then intake: 202 accepted, 200 duplicate, 409 conflict, 400 invalid (naming the field) or refused.
 On GET: 503, 401, then 400 for a telegram_id that is not a positive integer, 404 for an unknown user.
+On GET /api/v1/flags: 503, 401, then 400 naming the first bad query parameter (state, since, limit).
 
 Every /api response is JSON (unknown paths and wrong methods included) and
 every /api request is logged on one INFO line without its body.
@@ -42,6 +44,7 @@ log = logging.getLogger("bot.api")
 API_PREFIX = "/api/"
 EVENTS_PATH = "/api/v1/events"
 USER_PATH = "/api/v1/users/{telegram_id}"
+FLAGS_PATH = "/api/v1/flags"
 _POSITIVE_INT = re.compile(r"[1-9][0-9]{0,15}")
 
 _dumps = partial(json.dumps, ensure_ascii=False)
@@ -53,6 +56,10 @@ class EventIntake(Protocol):
     async def user_view(self, telegram_id: int) -> dict | None: ...
 
 
+# (state, since, limit) -> the flags as JSON objects
+FlagsReader = Callable[[str, "datetime | None", int], Awaitable[list]]
+
+
 def add_api_routes(
     app: web.Application,
     intake_factory: Callable[[], EventIntake],
@@ -60,19 +67,32 @@ def add_api_routes(
     *,
     clock: Clock | None = None,
     wall_time: Callable[[], float] = time.time,
+    flags_reader: FlagsReader | None = None,
 ) -> None:
     """Adds the API routes and their middleware to `app` (before it starts).
 
     `intake_factory` is called once per request. `clock` stamps received_at;
     signatures are checked against `wall_time`, the real clock the platform
-    signs with, even when a test shifts the bot's clock.
+    signs with, even when a test shifts the bot's clock. `flags_reader` answers GET /api/v1/flags;
+    by default it reads through the intake's App.
     """
     if not settings.api_secret:
         log.warning("API_SECRET is not set: every /api request is answered 503 until it is")
-    api = _Api(intake_factory, settings.api_secret, clock or SystemClock(), wall_time)
+    api = _Api(intake_factory, settings.api_secret, clock or SystemClock(), wall_time,
+               flags_reader or _flags_through(intake_factory))
     app.middlewares.append(_json_and_logged)
     app.router.add_post(EVENTS_PATH, api.post_event)
     app.router.add_get(USER_PATH, api.get_user)
+    app.router.add_get(FLAGS_PATH, api.get_flags)
+
+
+def _flags_through(intake_factory: Callable[[], EventIntake]) -> FlagsReader:
+    async def read(state: str, since: datetime | None, limit: int) -> list:
+        from bot.services.fraud.listing import list_flags
+
+        async with intake_factory().app.uow() as uow:  # type: ignore[attr-defined]
+            return await list_flags(uow, state=state, since=since, limit=limit)
+    return read
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -81,8 +101,9 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
 
 class _Api:
     def __init__(self, intake_factory: Callable[[], EventIntake], secret: str, clock: Clock,
-                 wall_time: Callable[[], float]) -> None:
+                 wall_time: Callable[[], float], flags_reader: FlagsReader) -> None:
         self.intake_factory = intake_factory
+        self.flags_reader = flags_reader
         self.secret = secret
         self.clock = clock
         self.wall_time = wall_time
@@ -109,7 +130,8 @@ class _Api:
         submission = await self.intake_factory().submit(body, received_at=self.clock.now())
         return web.json_response(submission.body, status=submission.http_status, dumps=_dumps)
 
-    async def get_user(self, request: web.Request) -> web.Response:
+    def _refuse_unsigned_get(self, request: web.Request) -> web.Response | None:
+        """503 without a secret, 401 unless signed (over the empty body) and fresh; None when fine."""
         if not self.secret:
             return _error(503, "API_SECRET is not configured")
         try:
@@ -118,6 +140,12 @@ class _Api:
             check_digest(header, self.secret, b"")
         except SignatureError as exc:
             return _error(401, str(exc))
+        return None
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        refused = self._refuse_unsigned_get(request)
+        if refused is not None:
+            return refused
         raw_id = request.match_info["telegram_id"]
         if not _POSITIVE_INT.fullmatch(raw_id) or int(raw_id) > MAX_TELEGRAM_ID:
             return _error(400, "telegram_id: must be a positive integer (at most 2^53)")
@@ -125,6 +153,39 @@ class _Api:
         if view is None:
             return _error(404, f"no user with Telegram id {raw_id}")
         return web.json_response(view, dumps=_dumps)
+
+    async def get_flags(self, request: web.Request) -> web.Response:
+        refused = self._refuse_unsigned_get(request)
+        if refused is not None:
+            return refused
+        try:
+            state, since, limit = _flag_query(request.query)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        return web.json_response(await self.flags_reader(state, since, limit), dumps=_dumps)
+
+
+_FLAG_STATES = ("open", "approved", "rejected", "all")
+_LIMIT = re.compile(r"[0-9]{1,4}")
+
+
+def _flag_query(query) -> tuple[str, datetime | None, int]:  # noqa: ANN001
+    """(state, since, limit) from the query string; ValueError naming the parameter otherwise."""
+    state = query.get("state", "open")
+    if state not in _FLAG_STATES:
+        raise ValueError(f"state: must be one of {', '.join(_FLAG_STATES)}")
+    since = None
+    if "since" in query:
+        try:
+            since = datetime.fromisoformat(query["since"].replace("Z", "+00:00").replace(" ", "+"))
+        except ValueError:
+            raise ValueError("since: must be an ISO 8601 time, e.g. 2026-11-26T10:00:00+08:00") from None
+        if since.tzinfo is None:
+            raise ValueError("since: needs a UTC offset, e.g. 2026-11-26T10:00:00+08:00")
+    raw_limit = query.get("limit", "100")
+    if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= 500:
+        raise ValueError("limit: must be an integer from 1 to 500")
+    return state, since, int(raw_limit)
 
 
 def _too_large() -> web.Response:

@@ -13,8 +13,10 @@ that is one or two messages at the instant of a crash.
 Outcomes: sent; 429 → every send pauses for retry_after and the row waits;
 403 "blocked" → 'blocked' and the user is marked blocked; 403 "user is
 deactivated" or 400 "chat not found" → 'left' (the account or chat is gone;
-the user is marked blocked too, so nothing more is queued for them); any other
-400 → 'failed' at once; network trouble and 5xx → retried with backoff.
+the user is marked blocked too, so nothing more is queued for them; "user is
+deactivated" also stamps users.deactivated_at, and the anti-fraud check looks at
+their referrer's fake referees); any other 400 → 'failed' at once; network
+trouble and 5xx → retried with backoff.
 
 Several instances may drain one PostgreSQL outbox: the claim takes rows with
 FOR UPDATE SKIP LOCKED, and marks them with the instance's number. A running
@@ -40,11 +42,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.outbox.queue import unwanted_now
 from bot.outbox.ratelimit import RateLimiter
+from bot.services.fraud.signals import FraudSignals
 from bot.transport import BadRequest, Forbidden, Outgoing, RetryAfter, SendError, Transport
 from db.liveness import InstanceLock, live_instances
 from db.models import OutboxMessage as Row
 from db.models import User
 from db.repositories.updates import UpdateRepository
+from db.uow import UnitOfWork
 
 # (chat_id, kind, text_key, args) -> what to send; see bot.outbox.render.
 Render = Callable[[int, str, str, dict], Awaitable[Outgoing]]
@@ -453,6 +457,16 @@ class OutboxSender:
             )
         self._log.warning("outbox %s: chat %s %s: %s", claim.id, claim.chat_id,
                           "blocked the bot" if state == "blocked" else "is gone", _describe(exc))
+        if claim.chat_id > 0 and "deactivated" in (getattr(exc, "description", "") or "").lower():
+            await self._deactivated(claim.chat_id)
+
+    async def _deactivated(self, user_id: int) -> None:
+        """A deleted account: recorded on the user, and their referrer judged for fake referees."""
+        async with UnitOfWork(self._sm) as uow:
+            flag = await FraudSignals(uow).after_deactivated(user_id, self._clock.now())
+            await uow.commit()
+        if flag is not None:
+            self._log.info("user %s is a deleted account; their referrer now has fraud flag #%s", user_id, flag)
 
     async def _retry_later(self, claim: _Claim, exc: BaseException, *, expected: bool) -> None:
         if claim.attempts >= self._max_attempts:

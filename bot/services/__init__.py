@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from bot.services.audit import AuditLog
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
+from bot.services.fraud.signals import FraudLimits
 from bot.services.invites import InvitesService
 from bot.services.rewards.overview import RewardsView
 from bot.services.users import UserService
@@ -23,7 +24,7 @@ class Services:
         self.uow = uow
         self.users = UserService(uow, app.clock, frozenset(settings.admin_ids))
         self.codes = CodeService(uow, app.clock)
-        self.binding = BindingService(uow, app.clock, settings.referral_levels)
+        self.binding = BindingService(uow, app.clock, settings.referral_levels, FraudLimits.from_settings(settings))
         self.invites = InvitesService(uow, settings.referral_levels)
         self.rewards = RewardsView(uow, app.programs, settings.tz)
         self.programs = app.programs

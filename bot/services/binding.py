@@ -12,10 +12,10 @@ import enum
 from collections import Counter
 from dataclasses import dataclass
 
-
 from bot.clock import Clock
 from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
 from bot.services.codes import is_valid_payload, normalize
+from bot.services.fraud.signals import FraudLimits, FraudSignals
 from bot.services.masking import mask_name
 from db.repositories.codes import CodeRow
 from db.repositories.users import UserRow
@@ -52,6 +52,9 @@ class BindingService:
     uow: UnitOfWork
     clock: Clock
     levels: int
+    # Velocity and burst checks after each new binding (bot/services/fraud/signals.py); None for
+    # writers that only re-create edges already judged (the ledger replay, seeding, merges).
+    fraud: FraudLimits | None = None
 
     async def resolve_code(self, raw: str) -> tuple[Outcome | None, CodeRow | None, UserRow | None]:
         """Looks a typed or linked code up; (problem, code, owner) with problem None when usable."""
@@ -99,7 +102,7 @@ class BindingService:
         assert verdict.referrer is not None and verdict.code is not None
         label = verdict.code.label if verdict.code.kind == "station" else None
         if not await self._write(referee_id, verdict.referrer.id, verdict.code.id, source, verdict.referee_name,
-                                 has_subtree=not verdict.fresh, label=label):
+                                 has_subtree=not verdict.fresh, label=label, referrer_role=verdict.referrer.role):
             # A racing delivery bound this referee first; the primary key decided.
             return BindResult(Outcome.ALREADY_BOUND, verdict.referrer, verdict.code)
         return verdict
@@ -109,7 +112,8 @@ class BindingService:
         await self._write(referee_id, referrer_id, code_id, source)
 
     async def _write(self, referee_id: int, referrer_id: int, code_id: int | None, source: str,
-                     referee_name: str | None = None, has_subtree: bool = True, label: str | None = None) -> bool:
+                     referee_name: str | None = None, has_subtree: bool = True, label: str | None = None,
+                     referrer_role: str | None = None) -> bool:
         now = self.clock.now()
         refs = self.uow.referrals
         if not await refs.insert_binding(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id,
@@ -137,4 +141,6 @@ class BindingService:
             now=now, priority=PRIORITY_TRANSACTIONAL, dedup_key=f"join:{referee_id}",
         )
         self.uow.outbox_queued = True
+        if self.fraud is not None and referrer_role is not None:
+            await FraudSignals(self.uow, self.fraud).after_binding(referrer_id, referrer_role, now)
         return True

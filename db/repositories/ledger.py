@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, or_, select, text
+from sqlalchemy import and_, case, false, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,6 +31,7 @@ class EntryRow:
     requires_check: bool
     lapse_at: datetime | None
     created_at: datetime
+    hold_flag_id: int | None = None
 
 
 _COLUMNS = tuple(getattr(LedgerEntry, f) for f in EntryRow.__dataclass_fields__)
@@ -51,22 +52,33 @@ class NewEntry:
     reverses_id: int | None = None
     requires_check: bool = False
     lapse_at: datetime | None = None
+    hold_flag_id: int | None = None
 
 
-def state_flags(approved_at: datetime | None, now: datetime, e=LedgerEntry):  # noqa: ANN001, ANN201
-    """(lapsed, pending) as SQL predicates; together they give an unreversed earning's state."""
+def state_flags(approved_at: datetime | None, now: datetime, e=LedgerEntry,  # noqa: ANN001, ANN201
+                open_flags: tuple[int, ...] = ()):
+    """(lapsed, pending) as SQL predicates; together they give an unreversed earning's state.
+
+    `open_flags`: the beneficiary's open fraud flags (usually none). An entry held by one of them
+    is pending whatever its hold time says; passing the ids keeps the flags table out of the query.
+    """
     if approved_at is None:
         lapsed = and_(e.requires_check, e.lapse_at <= now)
         held = e.requires_check
     else:
         lapsed = and_(e.requires_check, e.lapse_at < approved_at)
         held = false()
-    return lapsed, or_(held, e.available_at > now)
+    pending = [held, e.available_at > now]
+    if open_flags:
+        # Inlined integers (our own flag ids): one rendering, so SELECT and GROUP BY match on PostgreSQL.
+        pending.append(e.hold_flag_id.in_([literal_column(str(int(f))) for f in open_flags]))
+    return lapsed, or_(*pending)
 
 
-def state_case(approved_at: datetime | None, now: datetime, reversed_, e=LedgerEntry):  # noqa: ANN001, ANN201
+def state_case(approved_at: datetime | None, now: datetime, reversed_, e=LedgerEntry,  # noqa: ANN001, ANN201
+               open_flags: tuple[int, ...] = ()):
     """An earning's state in SQL; the same rule as bot.services.rewards.balances.entry_state."""
-    lapsed, pending = state_flags(approved_at, now, e)
+    lapsed, pending = state_flags(approved_at, now, e, open_flags)
     return case((reversed_, "reversed"), (lapsed, "lapsed"), (pending, "pending"), else_="available")
 
 
@@ -124,7 +136,8 @@ class LedgerRepository:
             .where(Event.type == "first_loan", Event.outcome == "applied", reversal.id.is_(None)))).scalar_one()
 
     async def state_sums(self, user_id: int, approved_at: datetime | None, now: datetime,
-                         since: datetime | None = None) -> dict[tuple[str, int, str], int]:
+                         since: datetime | None = None,
+                         open_flags: tuple[int, ...] = ()) -> dict[tuple[str, int, str], int]:
         """{(state, level, rule): fen} over the user's earnings; payouts under ('paid', 0, 'payout').
 
         Two statements, no self-join: one pass over the user's entries sums earnings by state as
@@ -142,7 +155,7 @@ class LedgerRepository:
         # Grouped by the raw predicates, not by a CASE: two booleans hash into a handful of
         # groups, where a text CASE made PostgreSQL sort every row. The same expression objects
         # go to SELECT and GROUP BY, since PostgreSQL matches them by their parameters.
-        lapsed, pending = state_flags(approved_at, now)
+        lapsed, pending = state_flags(approved_at, now, open_flags=open_flags)
         mine = [e.beneficiary_id == user_id]
         if since is not None:
             mine.append(e.created_at >= since)
@@ -158,7 +171,7 @@ class LedgerRepository:
             else:
                 sums[(_state(was_lapsed, was_pending), int(level), rule)] += int(total)
         original, reversal = aliased(LedgerEntry), aliased(LedgerEntry)
-        o_lapsed, o_pending = state_flags(approved_at, now, original)
+        o_lapsed, o_pending = state_flags(approved_at, now, original, open_flags)
         reversed_ = (select(o_lapsed, o_pending, original.level, original.rule, func.sum(original.amount_fen))
                      .select_from(reversal).join(original, original.id == reversal.reverses_id)
                      .where(reversal.beneficiary_id == user_id, reversal.kind == "reversal",
@@ -187,3 +200,47 @@ class LedgerRepository:
     async def beneficiaries(self) -> list[int]:
         rows = await self.session.execute(select(LedgerEntry.beneficiary_id).distinct())
         return [r[0] for r in rows]
+
+    async def held_by(self, flag_id: int) -> list[EntryRow]:
+        """Unreversed earnings held by a fraud flag, oldest first: what a reject reverses."""
+        rev = aliased(LedgerEntry)
+        rows = await self.session.execute(
+            select(*_COLUMNS).outerjoin(rev, rev.reverses_id == LedgerEntry.id)
+            .where(LedgerEntry.hold_flag_id == flag_id, LedgerEntry.kind.in_(EARNING_KINDS), rev.id.is_(None))
+            .order_by(LedgerEntry.id))
+        return [EntryRow(*r) for r in rows]
+
+    async def held_sums(self, flag_ids: list[int]) -> dict[int, int]:
+        """{flag id: fen} of the unreversed earnings each flag holds (held or, once decided, was holding)."""
+        if not flag_ids:
+            return {}
+        rev = aliased(LedgerEntry)
+        rows = await self.session.execute(
+            select(LedgerEntry.hold_flag_id, func.sum(LedgerEntry.amount_fen))
+            .outerjoin(rev, rev.reverses_id == LedgerEntry.id)
+            .where(LedgerEntry.hold_flag_id.in_(flag_ids), LedgerEntry.kind.in_(EARNING_KINDS), rev.id.is_(None))
+            .group_by(LedgerEntry.hold_flag_id))
+        return {int(flag): int(total) for flag, total in rows}
+
+    async def reversed_sums(self, flag_ids: list[int]) -> dict[int, int]:
+        """{flag id: fen} of the held earnings that were reversed (by a reject, or by the platform)."""
+        if not flag_ids:
+            return {}
+        rev = aliased(LedgerEntry)
+        rows = await self.session.execute(
+            select(LedgerEntry.hold_flag_id, func.sum(LedgerEntry.amount_fen))
+            .join(rev, rev.reverses_id == LedgerEntry.id)
+            .where(LedgerEntry.hold_flag_id.in_(flag_ids), LedgerEntry.kind.in_(EARNING_KINDS))
+            .group_by(LedgerEntry.hold_flag_id))
+        return {int(flag): int(total) for flag, total in rows}
+
+    async def tier_rejected(self, beneficiary_id: int, rule: str) -> bool:
+        """A tier bonus of theirs was reversed by an admin's review (a reversal under the bonus's own
+        event): the tier is not paid again when the count next reaches it."""
+        rev = aliased(LedgerEntry)
+        row = (await self.session.execute(
+            select(LedgerEntry.id).join(rev, and_(rev.reverses_id == LedgerEntry.id,
+                                                  rev.event_id == LedgerEntry.event_id))
+            .where(LedgerEntry.beneficiary_id == beneficiary_id, LedgerEntry.rule == rule,
+                   LedgerEntry.kind == "tier_bonus").limit(1))).first()
+        return row is not None

@@ -390,3 +390,46 @@ bc-cancel-too-late = Broadcast #{ $id } has already { $state ->
 bc-status-usage = Usage: /broadcast_status [ID] (the newest broadcast without an ID)
 bc-status-none = No broadcasts yet. Start one with /broadcast.
 bc-status-unknown = There is no broadcast #{ $id }.
+
+## Anti-fraud review (handlers/review.py, bot/services/fraud): review-, fraud-
+cmd-admin-review = Review anti-fraud flags: /review [ID]
+fraud-notice-pending = 💰 You earned a level { $level } { rule-name } reward of { $amount }. It shows as pending for now; I'll tell you when it becomes available.
+review-kind-name = { $kind ->
+        [velocity_hour] too many bindings in an hour
+        [velocity_day] too many bindings in a day
+        [burst] a burst of bindings
+        [idle_tier] idle referees behind a tier bonus
+       *[fake_referees] fake referees (bots, deleted accounts)
+    }
+review-flag-title = 🚩 <b>Flag #{ $id }</b> · { review-kind-name } · raised { $date }
+review-user = User: { $name } ({ $id })
+review-ev-velocity-hour = { $count } bindings in the last hour (limit { $limit }).
+review-ev-velocity-day = { $count } bindings on { $day } (limit { $limit }).
+review-ev-burst = { $count } bindings within { $seconds } s (a burst is { $limit }).
+review-ev-idle-tier = { $idle } of { $referees } direct referees ({ $share }%) never did anything on the platform when a tier bonus came due (rule: at least { $min } referees, { $limit }% idle).
+review-ev-fake-referees = { $count } fake referees: { $bots } bots, { $deleted } deleted accounts, { $group_bots } bots who joined a group through their links.
+review-peak = Highest count so far: { $peak }.
+review-agent = An agent: the agents' higher limits apply.
+review-timeline = Bindings (local time): { $times }
+review-others = Other open flags of this user: { $flags }
+review-held = Held: { $amount }
+review-decided = { $decision ->
+        [approve] ✅ Approved by { $admin } on { $date }: { $amount } released.
+        [reject] ❌ Rejected by { $admin } on { $date }: { $amount } reversed.
+       *[reject_freeze] ❌ Rejected and frozen by { $admin } on { $date }: { $amount } reversed.
+    }
+review-button-approve = ✅ Approve
+review-button-reject = ❌ Reject
+review-button-freeze = 🧊 Reject and freeze
+review-queue-title = <b>Open flags: { $total }</b> (oldest first; here { $shown }). Approve releases what a flag holds; reject reverses it.
+review-empty = No open flags. 👍
+review-usage = Usage: /review for the queue of open flags, or /review ID for one flag, for example /review 12
+review-unknown = There is no flag #{ $id }.
+review-already = Flag #{ $id } was already decided ({ $state ->
+        [approved] approved
+       *[rejected] rejected
+    }); nothing changed.
+review-done-approve = Flag #{ $id } approved: what it held is released.
+review-done-reject = Flag #{ $id } rejected: { $count } entries ({ $amount }) reversed.
+review-freeze-admin = The user is an admin, so they were not frozen.
+review-freeze-already = The user was already frozen.

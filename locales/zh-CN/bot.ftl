@@ -386,3 +386,46 @@ bc-cancel-too-late = 群发 #{ $id } { $state ->
 bc-status-usage = 用法：/broadcast_status [编号]（不带编号显示最新一次群发）
 bc-status-none = 还没有群发记录。发送 /broadcast 开始。
 bc-status-unknown = 没有编号为 #{ $id } 的群发。
+
+## Anti-fraud review (handlers/review.py, bot/services/fraud): review-, fraud-
+cmd-admin-review = 审核风控标记：/review [编号]
+fraud-notice-pending = 💰 你获得一笔第 { $level } 级{ rule-name }奖励 { $amount }，目前显示为待入账；可用时我会通知你。
+review-kind-name = { $kind ->
+        [velocity_hour] 一小时内绑定过多
+        [velocity_day] 一天内绑定过多
+        [burst] 短时间集中绑定
+        [idle_tier] 下线不活跃却获得阶梯奖励
+       *[fake_referees] 虚假下线（机器人、已注销账号）
+    }
+review-flag-title = 🚩 <b>标记 #{ $id }</b> · { review-kind-name } · 发现于 { $date }
+review-user = 用户：{ $name }（{ $id }）
+review-ev-velocity-hour = 最近一小时绑定 { $count } 人（上限 { $limit }）。
+review-ev-velocity-day = { $day } 当天绑定 { $count } 人（上限 { $limit }）。
+review-ev-burst = { $seconds } 秒内绑定 { $count } 人（{ $limit } 人即视为集中绑定）。
+review-ev-idle-tier = 阶梯奖励到账时，{ $referees } 位直接下线中有 { $idle } 位（{ $share }%）在平台上没有任何行为（规则：至少 { $min } 位下线且 { $limit }% 不活跃）。
+review-ev-fake-referees = 虚假下线 { $count } 个：机器人 { $bots } 个，已注销账号 { $deleted } 个，经其群邀请链接入群的机器人 { $group_bots } 个。
+review-peak = 迄今最高计数：{ $peak }。
+review-agent = 该用户是推广员，适用推广员的较高上限。
+review-timeline = 绑定时间（本地时间）：{ $times }
+review-others = 该用户的其他未处理标记：{ $flags }
+review-held = 冻结中的奖励：{ $amount }
+review-decided = { $decision ->
+        [approve] ✅ 已由 { $admin } 于 { $date } 批准：{ $amount } 已放行。
+        [reject] ❌ 已由 { $admin } 于 { $date } 驳回：{ $amount } 已冲回。
+       *[reject_freeze] ❌ 已由 { $admin } 于 { $date } 驳回并冻结用户：{ $amount } 已冲回。
+    }
+review-button-approve = ✅ 批准
+review-button-reject = ❌ 驳回
+review-button-freeze = 🧊 驳回并冻结
+review-queue-title = <b>未处理标记：{ $total } 个</b>（按时间先后，此处显示 { $shown } 个）。批准会放行被暂扣的奖励，驳回会将其冲回。
+review-empty = 没有未处理的标记。👍
+review-usage = 用法：/review 查看未处理标记队列，/review 编号 查看单个标记，例如 /review 12
+review-unknown = 没有编号为 #{ $id } 的标记。
+review-already = 标记 #{ $id } 已处理过（{ $state ->
+        [approved] 已批准
+       *[rejected] 已驳回
+    }），未做任何更改。
+review-done-approve = 标记 #{ $id } 已批准：暂扣的奖励已放行。
+review-done-reject = 标记 #{ $id } 已驳回：{ $count } 笔（{ $amount }）已冲回。
+review-freeze-admin = 该用户是管理员，未被冻结。
+review-freeze-already = 该用户此前已被冻结。

@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.clock import FrozenClock
 from bot.services.binding import BindingService, Outcome
 from bot.services.events.identity import Identities
+from bot.services.fraud.signals import FraudLimits
 from bot.services.rewards.conversions import ConversionRewards
 from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.payouts import pay_out
@@ -32,11 +33,11 @@ class Result:
 
 class EventApplier:
     def __init__(self, uow: UnitOfWork, program_for, notices: LedgerNotices, levels: int,  # noqa: ANN001
-                 clock_now: datetime) -> None:
+                 clock_now: datetime, fraud: FraudLimits | None = None) -> None:
         self.uow = uow
         self.program_for = program_for  # async (occurred_at) -> Program in force then
         self.notices = notices
-        self.binding = BindingService(uow, FrozenClock(clock_now), levels)
+        self.binding = BindingService(uow, FrozenClock(clock_now), levels, fraud)
         self.identities = Identities(uow, self.binding)
         self.now = clock_now
 

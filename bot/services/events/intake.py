@@ -19,6 +19,7 @@ from bot.app import App
 from bot.services.events.applier import EventApplier
 from bot.services.events.outcome import Submission
 from bot.services.events.schema import InvalidEvent, parse_event
+from bot.services.fraud.signals import FraudLimits
 from bot.services.profile import ProfileService
 from bot.services.rewards.notices import LedgerNotices
 
@@ -47,7 +48,8 @@ class EventIntake:
                 return Submission.duplicate() if existing.canonical == canonical else Submission.conflict()
             stored = await uow.events.get(event_id)
             applier = EventApplier(uow, lambda at: self.programs.in_force(uow, at),
-                                   LedgerNotices(uow, app.settings.tz), app.settings.referral_levels, app.clock.now())
+                                   LedgerNotices(uow, app.settings.tz), app.settings.referral_levels, app.clock.now(),
+                                   FraudLimits.from_settings(app.settings))
             result = await applier.apply(stored, referral_code=event.referral_code)
             await uow.commit()
             queued = uow.outbox_queued

@@ -22,6 +22,10 @@ product reads:
 
 Known limits of the replay (reported as notes, not problems):
 
+* Fraud flags are copied from the real database at the times they were
+  raised, and decided at the times they were reviewed (a reject reverses what
+  the flag holds in the replay, as it did for real), so holds replay too. The
+  comparison is of effects, which leave hold_flag_id out.
 * Users' freezes and unfreezes are replayed from the audit log (every
   /freeze and /unfreeze, from chat or CLI, is written there with its time).
   A user whose status was changed some other way (straight in the database)
@@ -32,9 +36,9 @@ Known limits of the replay (reported as notes, not problems):
 * The replay trusts `received_at` as the moment an event was applied (the
   HTTP API and `events import` stamp it with the clock).
 * Steps made in the same microsecond are ordered users, codes, status
-  changes, bot bindings, then events; a user the platform creates is told
-  apart from a Telegram user by its first_seen_at equalling the creating
-  event's applied_at.
+  changes, bot bindings, fraud flags, events, then review decisions; a user
+  the platform creates is told apart from a Telegram user by its
+  first_seen_at equalling the creating event's applied_at.
 * Competing events delivered concurrently (two first loans of one referee,
   the first loans that tip a tier) are applied in the order their
   transactions took the lock, which no column records. A difference that is
@@ -55,7 +59,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bot.services.rewards.balances import Balance, BalanceService, Earnings, entry_state, rule_family
-from db.models import AuditEntry, Base, Binding, Code, Event, LedgerEntry, ProgramVersion, User
+from db.models import AuditEntry, Base, Binding, Code, Event, FraudFlag, LedgerEntry, ProgramVersion, User
 from db.repositories.ledger import EARNING_KINDS, EntryRow
 
 if TYPE_CHECKING:
@@ -106,7 +110,7 @@ class AuditReport:
 # ---------------------------------------------------------------------------------------------- balances
 
 def recompute(entries: Iterable[EntryRow], reversed_ids, approved_at: datetime | None,  # noqa: ANN001
-              now: datetime) -> tuple[Balance, Earnings]:
+              now: datetime, open_flags: frozenset[int] = frozenset()) -> tuple[Balance, Earnings]:
     """A beneficiary's balance and earnings from raw entries, in Python (the twin of BalanceService)."""
     totals: dict[str, int] = defaultdict(int)
     by_level: dict[int, int] = defaultdict(int)
@@ -118,7 +122,7 @@ def recompute(entries: Iterable[EntryRow], reversed_ids, approved_at: datetime |
             continue
         if entry.kind not in EARNING_KINDS:
             continue
-        state = entry_state(entry, approved_at, now, entry.id in reversed_ids)
+        state = entry_state(entry, approved_at, now, entry.id in reversed_ids, open_flags)
         totals[state] += entry.amount_fen
         if state in ("pending", "available"):
             by_level[entry.level] += entry.amount_fen
@@ -129,13 +133,14 @@ def recompute(entries: Iterable[EntryRow], reversed_ids, approved_at: datetime |
     return balance, Earnings(dict(by_level), dict(by_rule))
 
 
-def _available_before(prior: Sequence[EntryRow], approved_at: datetime | None, at: datetime) -> int:
+def _available_before(prior: Sequence[EntryRow], approved_at: datetime | None, at: datetime,
+                      open_flags: frozenset[int]) -> int:
     reversed_ids = {e.reverses_id for e in prior if e.reverses_id is not None}
-    return recompute(prior, reversed_ids, approved_at, at)[0].available
+    return recompute(prior, reversed_ids, approved_at, at, open_flags)[0].available
 
 
 def _check_payouts(report: AuditReport, uid: int, entries: list[EntryRow], approved_at: datetime | None,
-                   approval_applied_at: datetime | None) -> None:
+                   approval_applied_at: datetime | None, open_flags: frozenset[int] = frozenset()) -> None:
     """No payout took more than the balance available from the entries before it."""
     for index, payout in enumerate(entries):
         if payout.kind != "payout":
@@ -148,7 +153,9 @@ def _check_payouts(report: AuditReport, uid: int, entries: list[EntryRow], appro
         else:  # approved in the same instant: before or after the payout, we can't tell
             candidates = [None, approved_at]
         prior = entries[:index]
-        available = max(_available_before(prior, c, at) for c in candidates)
+        # A flag open now was open when any entry it holds existed; one decided since counts as
+        # released here, which can only make this check more lenient, never wrong.
+        available = max(_available_before(prior, c, at, open_flags) for c in candidates)
         if -payout.amount_fen > available:
             report.problem(f"user {uid}: payout entry {payout.id} took {-payout.amount_fen} fen but only "
                            f"{available} fen was available from the entries before it")
@@ -169,11 +176,13 @@ async def check_balances(app: "App", report: AuditReport, now: datetime) -> None
             .where(Event.type == "credit_approved", Event.outcome == "applied", Event.user_id.is_not(None))
             .group_by(Event.user_id))}
         report.users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+        open_flags = frozenset(fid for (fid,) in await session.execute(
+            select(FraudFlag.id).where(FraudFlag.state == "open")))
 
         def close(uid: int, group: list[EntryRow]) -> None:
-            python[uid] = recompute(group, reversed_ids, approved.get(uid), now)
+            python[uid] = recompute(group, reversed_ids, approved.get(uid), now, open_flags)
             signed[uid] = sum(e.amount_fen for e in group)
-            _check_payouts(report, uid, group, approved.get(uid), approval_applied.get(uid))
+            _check_payouts(report, uid, group, approved.get(uid), approval_applied.get(uid), open_flags)
 
         stream = await session.stream(select(*_ENTRY_COLUMNS)
                                       .order_by(LedgerEntry.beneficiary_id, LedgerEntry.id)
@@ -256,15 +265,27 @@ async def check_entries(app: "App", report: AuditReport) -> None:
             .where(Event.outcome != "applied").group_by(Event.key, Event.outcome).limit(MAX_LISTED + 1))
         for key, outcome, n in not_applied:
             report.problem(f"event {key} is {outcome} but has {n} ledger entries")
+        # A fraud review's reversal names its target's own event instead of a reversal event.
+        by_review = and_(t.id.is_not(None), t.event_id == e.event_id)
         wrong_kind = await session.execute(
             select(e.id, e.kind, e.rule, Event.key, Event.type).join(Event, Event.id == e.event_id)
+            .outerjoin(t, t.id == e.reverses_id)
             .where(or_(
                 and_(e.kind == "reward", e.rule != Event.type),
                 and_(e.kind == "tier_bonus", Event.type != "first_loan"),
                 and_(e.kind == "payout", or_(Event.type != "payout", e.beneficiary_id != Event.user_id)),
-                and_(e.kind == "reversal", Event.type != "reversal"))).limit(MAX_LISTED + 1))
+                and_(e.kind == "reversal", Event.type != "reversal", ~by_review))).limit(MAX_LISTED + 1))
         for eid, kind, rule, key, etype in wrong_kind:
             report.problem(f"entry {eid} ({kind}, {rule}) does not fit its event {key} ({etype})")
+        # ...and only an earning held by a rejected flag is reversed that way.
+        unreviewed = await session.execute(
+            select(e.id, t.id, t.hold_flag_id, FraudFlag.state).join(t, t.id == e.reverses_id)
+            .outerjoin(FraudFlag, FraudFlag.id == t.hold_flag_id)
+            .where(e.kind == "reversal", t.event_id == e.event_id,
+                   or_(FraudFlag.id.is_(None), FraudFlag.state != "rejected")).limit(MAX_LISTED + 1))
+        for rid, tid, flag_id, flag_state in unreviewed:
+            report.problem(f"reversal entry {rid} reverses entry {tid} under its own event, but that entry is not "
+                           f"held by a rejected fraud flag (flag {flag_id}: {flag_state})")
 
         # Lost wake-ups: an event still waiting for something that has happened.
         target = aliased(Event)
@@ -287,7 +308,7 @@ async def check_entries(app: "App", report: AuditReport) -> None:
 
 # ------------------------------------------------------------------------------------------------ replay
 
-USER, CODE, STATUS, BIND, EVENT, LATE_STATUS = range(6)
+USER, CODE, STATUS, BIND, FLAG, EVENT, DECIDE, LATE_STATUS = range(8)
 
 
 @dataclass(frozen=True)
@@ -351,12 +372,26 @@ async def _timeline(app: "App", report: AuditReport,
         for referee, referrer, code_id, source, bound_at in bindings:
             steps.append(_Step(bound_at, BIND, len(steps), "bind", dict(
                 referee=referee, referrer=referrer, code_id=code_id, source=source)))
+        # Fraud flags are copied as they were raised (right after the binding that raised one, and
+        # before an event of the same instant, which a flag raised while applying it must hold),
+        # and decided when an admin decided them; so holds, and what a reject reverses, replay too.
+        flags = await session.execute(
+            select(FraudFlag.id, FraudFlag.user_id, User.external_id, FraudFlag.kind, FraudFlag.evidence,
+                   FraudFlag.created_at, FraudFlag.state, FraudFlag.reviewed_at)
+            .join(User, User.id == FraudFlag.user_id))
+        for fid, uid, ext, kind, evidence, created, state, reviewed in flags:
+            steps.append(_Step(created, FLAG, len(steps), "flag", dict(
+                id=fid, user_id=uid, external_id=ext, kind=kind, evidence=evidence)))
+            if state != "open" and reviewed is not None:
+                steps.append(_Step(reviewed, DECIDE, len(steps), "decide", dict(id=fid, state=state)))
     steps.sort(key=lambda s: s.key)
     return steps
 
 
 async def _do_step(replay: "App", step: _Step, report: AuditReport) -> None:
     from bot.services.binding import BindingService
+    from bot.services.fraud.review import reverse_held
+    from bot.services.rewards.notices import LedgerNotices
 
     try:
         async with replay.uow() as uow:
@@ -374,6 +409,19 @@ async def _do_step(replay: "App", step: _Step, report: AuditReport) -> None:
                 d = step.data
                 await BindingService(uow, replay.clock, replay.settings.referral_levels).attach(
                     d["referee"], d["referrer"], d["code_id"], d["source"])
+            elif step.kind == "flag":
+                d = step.data
+                uid = d["user_id"]
+                if uid < 0 and d["external_id"]:  # platform-only: its number may differ here
+                    found = await uow.users.by_external(d["external_id"])
+                    uid = found.id if found else uid
+                uow.session.add(FraudFlag(id=d["id"], user_id=uid, kind=d["kind"], state="open",
+                                          evidence=d["evidence"], created_at=step.at))
+            elif step.kind == "decide":
+                d = step.data
+                if d["state"] == "rejected":
+                    await reverse_held(uow, LedgerNotices(uow, replay.settings.tz), d["id"], step.at)
+                await uow.flags.decide(d["id"], d["state"], by=None, at=step.at, reason=None)
             await uow.commit()
     except Exception as exc:  # noqa: BLE001 - one step that cannot be replayed is a finding, not a crash
         report.problem(f"replay: cannot {step.kind} {step.data.get('id') or step.data.get('referee')} at "

@@ -2,21 +2,27 @@
 
 An earning (reward or tier bonus) is, in this order: reversed (a reversal
 entry points at it); lapsed (it needed the beneficiary's credit check, which
-did not come by its lapse time); pending (still held for the credit check, or
-before its hold ends); else available. Payouts subtract from available.
+did not come by its lapse time); pending (still held for the credit check, held
+by an open fraud flag, or before its hold ends); else available. Payouts
+subtract from available.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Collection
 
 from db.repositories.ledger import EntryRow
 from db.uow import UnitOfWork
 
 
-def entry_state(entry: EntryRow, approved_at: datetime | None, now: datetime, reversed_: bool) -> str:
-    """The Python twin of db.repositories.ledger.state_case; `ledger check` compares the two."""
+def entry_state(entry: EntryRow, approved_at: datetime | None, now: datetime, reversed_: bool,
+                open_flags: Collection[int] = ()) -> str:
+    """The Python twin of db.repositories.ledger.state_case; `ledger check` compares the two.
+
+    `open_flags`: ids of fraud flags still open (any superset of the beneficiary's will do).
+    """
     if reversed_:
         return "reversed"
     if entry.requires_check:
@@ -24,6 +30,8 @@ def entry_state(entry: EntryRow, approved_at: datetime | None, now: datetime, re
             return "lapsed" if entry.lapse_at is not None and entry.lapse_at <= now else "pending"
         if entry.lapse_at is not None and entry.lapse_at < approved_at:
             return "lapsed"
+    if entry.hold_flag_id is not None and entry.hold_flag_id in open_flags:
+        return "pending"
     return "pending" if entry.available_at > now else "available"
 
 
@@ -85,4 +93,5 @@ class BalanceService:
     async def summary(self, user_id: int, now: datetime, since: datetime | None = None) -> tuple[Balance, Earnings]:
         user = await self.uow.users.get(user_id)
         approved = user.credit_approved_at if user else None
-        return fold(await self.uow.ledger.state_sums(user_id, approved, now, since))
+        open_flags = await self.uow.flags.open_ids(user_id)
+        return fold(await self.uow.ledger.state_sums(user_id, approved, now, since, open_flags))

@@ -6,16 +6,27 @@ upline never contains the referee); only a referee's first first_loan pays;
 on-time repayments pay at most max_per_referee times; with
 referrer_requires_credit_check an earning is held until the beneficiary's
 credit check and lapses after unverified_lapse_days.
+
+Anti-fraud: an earning of a beneficiary with an open fraud flag is held by it
+(bot/services/fraud/holds.py). When a first loan makes a tier bonus due, the
+idle-referee signal runs first, so a flag it raises holds this event's earnings
+of that referrer, the bonus included. A held earning's notice names no date
+and no reason: the suspect is not tipped off before the review.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
+from bot.services.fraud.holds import hold_for
+from bot.services.fraud.signals import IDLE_MIN_REFEREES, FraudSignals
+from bot.services.rewards.balances import rule_family
 from bot.services.rewards.levels import level_payouts
+from bot.services.rewards.money import yuan
 from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.program import Program
-from bot.services.rewards.tiers import award_tiers
+from bot.services.rewards.tiers import award_tiers, due_tiers
 from db.repositories.events import EventRow
 from db.repositories.ledger import NewEntry
 from db.uow import UnitOfWork
@@ -52,6 +63,8 @@ class ConversionRewards:
                 return result
         upline = await self.uow.referrals.upline(referee_id, program.levels)
         available_at = event.occurred_at + timedelta(days=program.hold_days)
+        if rule == "first_loan" and upline:
+            await self._screen_tier(program, upline[0], now)
         for payout in level_payouts(program, rule, upline):
             await self._pay(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
                             payout.amount_fen, result)
@@ -81,10 +94,11 @@ class ConversionRewards:
         entry = NewEntry(event_id=event.id, beneficiary_id=beneficiary_id, level=level, rule=event.type,
                          kind="reward", amount_fen=amount, program_version=program.version,
                          available_at=available_at, created_at=now, referee_id=referee_id,
-                         requires_check=requires_check, lapse_at=lapse_at)
+                         requires_check=requires_check, lapse_at=lapse_at,
+                         hold_flag_id=await hold_for(self.uow, beneficiary_id))
         entry_id = await self.uow.ledger.add(entry)
         result.entries += 1
-        await self.notices.created(entry_id, entry, held=requires_check and unapproved, now=now)
+        await self._notify(entry_id, entry, requires_check and unapproved, now)
 
     async def _tiers(self, event: EventRow, program: Program, now: datetime, available_at: datetime,
                      referrer_id: int, result: Applied) -> None:
@@ -94,6 +108,29 @@ class ConversionRewards:
         # Two first loans of one referrer's referees at once must not both see the tier unpaid.
         await self.uow.users.lock(referrer_id)
         for entry_id, entry in await award_tiers(self.uow, program, referrer_id, event.id, now, available_at,
-                                                  self._check(program, now)):
+                                                  self._check(program, now), await hold_for(self.uow, referrer_id)):
             result.entries += 1
-            await self.notices.created(entry_id, entry, held=entry.requires_check and unapproved, now=now)
+            await self._notify(entry_id, entry, entry.requires_check and unapproved, now)
+
+    async def _screen_tier(self, program: Program, referrer_id: int, now: datetime) -> None:
+        """idle_tier, when this first loan makes a tier bonus due; cheap for the many referrers who
+        have fewer direct referees than the rule looks at (one read of their kept count)."""
+        if not program.tiers or (await self.uow.referrals.counts(referrer_id)).get(1, 0) < IDLE_MIN_REFEREES:
+            return
+        user = await self.uow.users.get(referrer_id)
+        if user is None or user.status == "frozen":
+            return
+        due = await due_tiers(self.uow, program, referrer_id)
+        if due:
+            await FraudSignals(self.uow).before_tier_bonus(referrer_id, due[0].rule, now)
+
+    async def _notify(self, entry_id: int, entry: NewEntry, held_for_check: bool, now: datetime) -> None:
+        if entry.hold_flag_id is None:
+            await self.notices.created(entry_id, entry, held=held_for_check, now=now)
+            return
+        if entry.beneficiary_id <= 0:
+            return
+        await enqueue(self.uow.session, chat_id=entry.beneficiary_id, kind="ledger", text_key="fraud-notice-pending",
+                      args={"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule)},
+                      now=now, priority=PRIORITY_TRANSACTIONAL, dedup_key=f"entry:{entry_id}")
+        self.uow.outbox_queued = True

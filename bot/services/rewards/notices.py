@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
 from bot.services.rewards.balances import rule_family
 from bot.services.rewards.money import yuan
-from db.models import LedgerEntry, OutboxMessage, User
+from db.models import FraudFlag, LedgerEntry, OutboxMessage, User
 from db.repositories.ledger import NewEntry
 from db.uow import UnitOfWork
 
@@ -63,6 +63,8 @@ class LedgerNotices:
                 or_(~e.requires_check, and_(User.credit_approved_at.is_not(None),
                                             User.credit_approved_at <= e.lapse_at)),
                 ~exists().where(OutboxMessage.dedup_key == literal("available:") + cast(e.id, String)),
+                # Held by an open fraud flag: not available until an admin approves (who announces it then).
+                ~exists().where(FraudFlag.id == e.hold_flag_id, FraudFlag.state == "open"),
             ).limit(1000))).all()
         for entry_id, beneficiary, amount, level, rule in rows:
             await self._send(beneficiary, "notice-reward-available",

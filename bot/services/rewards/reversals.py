@@ -12,8 +12,16 @@ from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.program import Program
 from bot.services.rewards.tiers import revoke_tiers
 from db.repositories.events import EventRow
-from db.repositories.ledger import NewEntry
+from db.repositories.ledger import EntryRow, NewEntry
 from db.uow import UnitOfWork
+
+
+def reversal_of(entry: EntryRow, event_id: int, now: datetime) -> NewEntry:
+    """The entry that reverses `entry`, in full, under `event_id`; rule reversal:<its rule>."""
+    return NewEntry(event_id=event_id, beneficiary_id=entry.beneficiary_id, level=entry.level,
+                    rule=f"reversal:{entry.rule}", kind="reversal", amount_fen=-entry.amount_fen,
+                    program_version=entry.program_version, available_at=now, created_at=now,
+                    referee_id=entry.referee_id, reverses_id=entry.id)
 
 
 async def reverse_event(uow: UnitOfWork, notices: LedgerNotices, program: Program, target: EventRow,
@@ -22,10 +30,7 @@ async def reverse_event(uow: UnitOfWork, notices: LedgerNotices, program: Progra
     for paid in await uow.ledger.unreversed_of_event(target.id):
         if paid.kind != "reward":
             continue  # tier bonuses are judged on the count below, not on which loan tipped them
-        entry = NewEntry(event_id=reversal_event_id, beneficiary_id=paid.beneficiary_id, level=paid.level,
-                         rule=f"reversal:{paid.rule}", kind="reversal", amount_fen=-paid.amount_fen,
-                         program_version=paid.program_version, available_at=now, created_at=now,
-                         referee_id=paid.referee_id, reverses_id=paid.id)
+        entry = reversal_of(paid, reversal_event_id, now)
         entry_id = await uow.ledger.add(entry)
         await notices.reversed(entry_id, entry, now)
         count += 1

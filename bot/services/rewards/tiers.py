@@ -1,7 +1,9 @@
 """Tier bonuses: once per tier, when a referrer's qualified level-1 referees reach its count.
 
 "Qualified" means a referee whose first loan was applied and not reversed. A
-reversal that drops the count below a paid tier reverses that tier's bonus.
+reversal that drops the count below a paid tier reverses that tier's bonus (and
+the count reaching it again pays it again); a bonus reversed by an admin's
+fraud review is not paid again.
 """
 from __future__ import annotations
 
@@ -12,16 +14,28 @@ from db.repositories.ledger import NewEntry
 from db.uow import UnitOfWork
 
 
-async def award_tiers(uow: UnitOfWork, program: Program, referrer_id: int, event_id: int,
-                      now: datetime, available_at: datetime, check: tuple[bool, datetime | None]) -> list[tuple[int, NewEntry]]:
+async def due_tiers(uow: UnitOfWork, program: Program, referrer_id: int) -> list:
+    """The tiers whose bonus the referrer has reached and not been paid (or had reversed by a count
+    that fell). A tier whose bonus an admin's review reversed is not paid again."""
     qualified = await uow.ledger.qualified_referees(referrer_id)
-    created = []
+    due = []
     for tier in program.tiers:
         if qualified < tier.qualified or await uow.ledger.unreversed_tier_entry(referrer_id, tier.rule):
             continue
+        if await uow.ledger.tier_rejected(referrer_id, tier.rule):
+            continue
+        due.append(tier)
+    return due
+
+
+async def award_tiers(uow: UnitOfWork, program: Program, referrer_id: int, event_id: int,
+                      now: datetime, available_at: datetime, check: tuple[bool, datetime | None],
+                      hold_flag_id: int | None = None) -> list[tuple[int, NewEntry]]:
+    created = []
+    for tier in await due_tiers(uow, program, referrer_id):
         entry = NewEntry(event_id=event_id, beneficiary_id=referrer_id, level=1, rule=tier.rule, kind="tier_bonus",
                          amount_fen=tier.bonus, program_version=program.version, available_at=available_at,
-                         created_at=now, requires_check=check[0], lapse_at=check[1])
+                         created_at=now, requires_check=check[0], lapse_at=check[1], hold_flag_id=hold_flag_id)
         created.append((await uow.ledger.add(entry), entry))
     return created
 

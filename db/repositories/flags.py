@@ -1,0 +1,183 @@
+"""Fraud flags and the counts the anti-fraud signals read (bindings, idle and fake referees)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Binding, Event, FraudFlag, GroupJoin, GroupLink, ReferralClosure, User
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    id: int
+    user_id: int
+    kind: str
+    state: str
+    evidence: dict
+    created_at: datetime
+    reviewed_at: datetime | None
+    reviewed_by: int | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True)
+class BindingCounts:
+    hour: int
+    day: int
+    burst: int
+
+
+_COLUMNS = (FraudFlag.id, FraudFlag.user_id, FraudFlag.kind, FraudFlag.state, FraudFlag.evidence,
+            FraudFlag.created_at, FraudFlag.reviewed_at, FraudFlag.reviewed_by, FraudFlag.decision_reason)
+
+# The binding path's one query: three windows over the referrer's slice of ix_bindings_referrer_bound.
+_COUNTS = select(
+    func.coalesce(func.sum(case((Binding.bound_at >= bindparam("day_from"), 1), else_=0)), 0),
+    func.coalesce(func.sum(case((Binding.bound_at > bindparam("hour_from"), 1), else_=0)), 0),
+    func.coalesce(func.sum(case((Binding.bound_at > bindparam("burst_from"), 1), else_=0)), 0),
+).where(Binding.referrer_id == bindparam("rid"), Binding.bound_at >= bindparam("scan_from"))
+_OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), FraudFlag.state == "open")
+
+
+class FlagRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- signals' counts -----------------------------------------------------------------------
+
+    async def binding_counts(self, referrer_id: int, *, day_from: datetime, hour_from: datetime,
+                             burst_from: datetime) -> BindingCounts:
+        """Bindings under a referrer since local midnight, in the last hour and in the burst window:
+        one range scan of ix_bindings_referrer_bound from the earlier of midnight and an hour ago."""
+        day, hour, burst = (await self.session.execute(_COUNTS, {
+            "rid": referrer_id, "scan_from": min(day_from, hour_from), "day_from": day_from,
+            "hour_from": hour_from, "burst_from": burst_from})).one()
+        return BindingCounts(hour=int(hour), day=int(day), burst=int(burst))
+
+    async def binding_times(self, referrer_id: int, since: datetime, limit: int) -> list[datetime]:
+        """The newest binding times under a referrer since `since`, oldest first (a flag's timeline)."""
+        rows = await self.session.execute(
+            select(Binding.bound_at).where(Binding.referrer_id == referrer_id, Binding.bound_at >= since)
+            .order_by(Binding.bound_at.desc()).limit(limit))
+        return sorted(r[0] for r in rows)
+
+    async def referee_activity(self, referrer_id: int) -> tuple[int, int]:
+        """(direct referees, idle ones): idle = the platform never reported anything about them
+        beyond a registration (no link, credit check, loan or repayment)."""
+        active = exists().where(Event.user_id == ReferralClosure.descendant_id, Event.type != "registered",
+                                Event.outcome == "applied")
+        total, idle = (await self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((~active, 1), else_=0)), 0))
+            .where(ReferralClosure.ancestor_id == referrer_id, ReferralClosure.depth == 1))).one()
+        return int(total), int(idle)
+
+    async def fake_referees(self, referrer_id: int) -> tuple[list[int], list[int], list[int]]:
+        """(bot referees, deleted-account referees, bots who joined a group through the referrer's links)."""
+        rows = await self.session.execute(
+            select(User.id, User.is_bot, User.deactivated_at.is_not(None))
+            .join(ReferralClosure, ReferralClosure.descendant_id == User.id)
+            .where(ReferralClosure.ancestor_id == referrer_id, ReferralClosure.depth == 1,
+                   or_(User.is_bot, User.deactivated_at.is_not(None))))
+        bots, deleted = [], []
+        for uid, is_bot, gone in rows:
+            (bots if is_bot else deleted).append(int(uid))
+        group_bots = [int(uid) for (uid,) in await self.session.execute(
+            select(GroupJoin.user_id).join(GroupLink, GroupLink.id == GroupJoin.link_id)
+            .where(GroupLink.owner_id == referrer_id, GroupJoin.is_bot).distinct())]
+        return bots, deleted, sorted(set(group_bots) - set(bots))
+
+    async def mark_deactivated(self, user_id: int, now: datetime) -> bool:
+        """Records that Telegram called the account deleted; True the first time."""
+        result = await self.session.execute(
+            update(User).where(User.id == user_id, User.deactivated_at.is_(None)).values(deactivated_at=now))
+        return result.rowcount == 1
+
+    async def referrer_of(self, user_id: int) -> int | None:
+        return (await self.session.execute(
+            select(Binding.referrer_id).where(Binding.referee_id == user_id))).scalar_one_or_none()
+
+    # -- flags -----------------------------------------------------------------------------------
+
+    async def get(self, flag_id: int, *, lock: bool = False) -> FlagRow | None:
+        query = select(*_COLUMNS).where(FraudFlag.id == flag_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return FlagRow(*row) if row else None
+
+    async def open_ids(self, user_id: int) -> tuple[int, ...]:
+        """The user's open flags, oldest first: (usually) none, one index probe."""
+        rows = await self.session.execute(_OPEN_IDS.order_by(FraudFlag.id), {"uid": user_id})
+        return tuple(r[0] for r in rows)
+
+    async def earliest_open(self, user_id: int, *, share_lock: bool = False) -> int | None:
+        """The flag a new earning of theirs is held by. The share lock makes a reject that is deciding
+        that flag wait for (or be waited on by) this transaction, so no held entry slips past it."""
+        query = _OPEN_IDS.order_by(FraudFlag.id).limit(1)
+        if share_lock:
+            query = query.with_for_update(read=True)
+        return (await self.session.execute(query, {"uid": user_id})).scalar_one_or_none()
+
+    async def open_of(self, user_id: int, kind: str) -> FlagRow | None:
+        row = (await self.session.execute(
+            select(*_COLUMNS).where(FraudFlag.user_id == user_id, FraudFlag.kind == kind,
+                                    FraudFlag.state == "open").with_for_update())).first()
+        return FlagRow(*row) if row else None
+
+    async def insert_open(self, user_id: int, kind: str, evidence: dict, now: datetime) -> int | None:
+        """A new open flag, or None when one of that kind is already open (the partial unique index)."""
+        try:
+            async with self.session.begin_nested():
+                flag = FraudFlag(user_id=user_id, kind=kind, state="open", evidence=evidence, created_at=now)
+                self.session.add(flag)
+                await self.session.flush()
+                return flag.id
+        except IntegrityError:
+            return None
+
+    async def set_evidence(self, flag_id: int, evidence: dict) -> None:
+        await self.session.execute(update(FraudFlag).where(FraudFlag.id == flag_id).values(evidence=evidence))
+
+    async def decide(self, flag_id: int, state: str, *, by: int | None, at: datetime, reason: str | None) -> bool:
+        """open → approved | rejected, once; False if it was already decided."""
+        result = await self.session.execute(
+            update(FraudFlag).where(FraudFlag.id == flag_id, FraudFlag.state == "open")
+            .values(state=state, reviewed_at=at, reviewed_by=by, decision_reason=reason))
+        return result.rowcount == 1
+
+    async def queue(self, limit: int) -> list[FlagRow]:
+        """Open flags, oldest first."""
+        rows = await self.session.execute(
+            select(*_COLUMNS).where(FraudFlag.state == "open")
+            .order_by(FraudFlag.created_at, FraudFlag.id).limit(limit))
+        return [FlagRow(*r) for r in rows]
+
+    async def count_open(self) -> int:
+        return (await self.session.execute(
+            select(func.count()).select_from(FraudFlag).where(FraudFlag.state == "open"))).scalar_one()
+
+    async def listing(self, *, state: str | None, since: datetime | None, limit: int) -> list[tuple[FlagRow, str | None]]:
+        """Flags for the platform, oldest first, each with its user's external id."""
+        query = select(*_COLUMNS, User.external_id).join(User, User.id == FraudFlag.user_id)
+        if state is not None:
+            query = query.where(FraudFlag.state == state)
+        if since is not None:
+            query = query.where(FraudFlag.created_at >= since)
+        rows = await self.session.execute(query.order_by(FraudFlag.created_at, FraudFlag.id).limit(limit))
+        return [(FlagRow(*r[:-1]), r[-1]) for r in rows]
+
+    async def all_flags(self) -> list[tuple[FlagRow, str | None]]:
+        rows = await self.session.execute(
+            select(*_COLUMNS, User.external_id).join(User, User.id == FraudFlag.user_id).order_by(FraudFlag.id))
+        return [(FlagRow(*r[:-1]), r[-1]) for r in rows]
+
+
+    async def queue_of(self, user_id: int) -> list[FlagRow]:
+        """One user's open flags, oldest first."""
+        rows = await self.session.execute(
+            select(*_COLUMNS).where(FraudFlag.user_id == user_id, FraudFlag.state == "open").order_by(FraudFlag.id))
+        return [FlagRow(*r) for r in rows]
