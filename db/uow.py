@@ -14,6 +14,7 @@ from db.repositories.flags import FlagRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.programs import ProgramRepository
 from db.repositories.referrals import ReferralRepository
+from db.repositories.stations import StationRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
 
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.drafts = DraftRepository(self.session)
         self.flags = FlagRepository(self.session)
+        self.stations = StationRepository(self.session)
         return self
 
     async def __aexit__(

@@ -6,6 +6,7 @@ one place and a newcomer can see at a glance which commands are guarded.
 from __future__ import annotations
 
 import functools
+from typing import Awaitable, Callable
 
 from bot.context import Context
 from handlers.router import Handler
@@ -46,17 +47,28 @@ async def refuse(ctx: Context) -> bool:
         # A dialogue step from someone demoted mid-dialogue: drop the dialogue, or every
         # message they send would be refused from now on.
         await ctx.services.uow.drafts.clear(user.id)
+    await answer_refusal(ctx, key)
+    return True
+
+
+async def answer_refusal(ctx: Context, key: str) -> None:
+    """A refused button press gets an alert (the chat stays as it was); a command, a reply."""
     if ctx.incoming.kind == "callback_query":
         await ctx.answer_callback(ctx.t(key), alert=True)
     else:
         await ctx.reply(ctx.t(key))
-    return True
 
 
-def admin_only(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def guarded(ctx: Context) -> None:
-        if await refuse(ctx):
-            return
-        await handler(ctx)
-    return guarded
+def guarded_by(refuse_: Callable[[Context], Awaitable[bool]]) -> Callable[[Handler], Handler]:
+    """A decorator that runs the handler only when `refuse_` (which answers the refusal) says no."""
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(ctx: Context) -> None:
+            if await refuse_(ctx):
+                return
+            await handler(ctx)
+        return guarded
+    return wrap
+
+
+admin_only = guarded_by(refuse)

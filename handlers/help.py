@@ -18,6 +18,10 @@ ADMIN_COMMANDS = ("stats", "user", "freeze", "unfreeze", "promote", "demote", "b
                   "publish", "review")
 
 
+# Agents (and admins, who may run stations too) see these in /help (texts: cmd-agent-<name>).
+AGENT_COMMANDS = ("station", "poster", "residents")
+
+
 def admin_bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
     """An admin's menu (set per admin chat): the user commands, then the admin ones."""
     return bot_commands(i18n, locale) + [BotCommand(name, i18n.t(locale, f"cmd-admin-{name}"))
@@ -35,6 +39,9 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
 @router.command("help")
 async def help_command(ctx: Context) -> None:
     text = commands_text(ctx)
+    if ctx.role in ("agent", "admin"):
+        text += "\n\n" + ctx.t("agent-help-title") + "\n" + "\n".join(
+            f"/{name} — {ctx.t(f'cmd-agent-{name}')}" for name in AGENT_COMMANDS)
     if is_admin(ctx):
         text += "\n\n" + ctx.t("admin-help-title") + "\n" + "\n".join(
             f"/{name} — {ctx.t(f'cmd-admin-{name}')}" for name in ADMIN_COMMANDS)

@@ -42,6 +42,7 @@ async def start(ctx: Context) -> None:
 
 async def _link_outcome(ctx: Context, payload: str) -> str:
     services = ctx.services
+    await services.stations.record_visit(ctx.user_id, payload)  # an agent's funnel counts every opener
     if not ctx.is_new_user:
         # First touch wins: someone who talked to us before is not re-attributed by a link.
         binding = await services.uow.referrals.binding_of(ctx.user_id)

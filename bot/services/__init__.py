@@ -9,6 +9,7 @@ from bot.services.codes import CodeService
 from bot.services.fraud.signals import FraudLimits
 from bot.services.invites import InvitesService
 from bot.services.rewards.overview import RewardsView
+from bot.services.stations import StationService
 from bot.services.users import UserService
 
 if TYPE_CHECKING:
@@ -29,3 +30,4 @@ class Services:
         self.rewards = RewardsView(uow, app.programs, settings.tz)
         self.programs = app.programs
         self.audit = AuditLog(uow, app.clock)
+        self.stations = StationService(uow, app.clock, self.audit)

@@ -391,6 +391,82 @@ bc-status-usage = Usage: /broadcast_status [ID] (the newest broadcast without an
 bc-status-none = No broadcasts yet. Start one with /broadcast.
 bc-status-unknown = There is no broadcast #{ $id }.
 
+## Agents: /station, /poster, /residents (handlers/stations.py, poster.py, residents.py). Poster texts
+## (poster-scan, -code, -perk, -join, -reward, -rules-hint, -risk) are printed in the PDF too: plain text, no HTML.
+agent-help-title = <b>Station tools</b>
+cmd-agent-station = Your stations: add, list, rename, switch off or on
+cmd-agent-poster = A printable poster (PDF) and phone image for a station
+cmd-agent-residents = Residents per station: joined, bound, approved, first loan, repayments
+agent-only = The station tools are for community-station agents. Ask an admin if you run a station.
+agent-frozen = Your account is frozen, so the station tools are not available. Please contact support if you have questions.
+station-usage = <b>Stations</b>
+    /station add <i>label</i> — a new station code (for example /station add Happy Lane Station)
+    /station list — your stations, their links and how many residents each bound
+    /station rename <i>CODE new label</i>
+    /station off <i>CODE</i> — its link stops binding new users (turn back on with /station on <i>CODE</i>)
+    A station can be named by its code or its label.
+station-bad-label = A station label must be 1 to { $max } characters, without control characters.
+station-label-taken = You already have a station with this label (labels are compared ignoring case). Choose another.
+station-too-many = You have reached the limit of { $max } stations. Rename a station you no longer use instead.
+station-unknown = You have no station "{ $ref }". Send /station list to see your stations' codes and labels.
+station-added = ✅ Station <b>{ $label }</b> created.
+    Code: <code>{ $code }</code>
+    Link: { $link }
+    Residents who open the link are bound to you, with this station's label. Send /poster { $code } for a printable poster.
+station-list-empty = You have no stations yet. Create one with /station add <i>label</i>.
+station-list-title = <b>Your stations</b> ({ $count })
+station-list-item = { $n }. <b>{ $label }</b> · { $state ->
+        [on] 🟢 on
+       *[off] ⚪ off
+    } · { $bound } bound
+    <code>{ $code }</code> · { $link }
+station-list-footer = /poster <i>CODE</i> for a poster · /residents for the funnel · /station for the commands
+station-rename-same = The station is already called <b>{ $label }</b>.
+station-renamed = ✅ Station <code>{ $code }</code> renamed from <b>{ $before }</b> to <b>{ $after }</b>. Residents already bound keep the label they joined under.
+station-already = Station <b>{ $label }</b> (<code>{ $code }</code>) is already { $state ->
+        [on] on
+       *[off] off
+    }.
+station-switched-off = ⚪ Station <b>{ $label }</b> (<code>{ $code }</code>) is off: new users who open its link are told it is not available, and nobody is bound. Residents already bound stay yours. /station on { $code } turns it back on.
+station-switched-on = 🟢 Station <b>{ $label }</b> (<code>{ $code }</code>) is on again: its link binds new users.
+poster-usage = Which station? Send /poster with a code or label, for example /poster { $codes }
+poster-station-off = Station <b>{ $label }</b> (<code>{ $code }</code>) is off, so its poster would bind nobody. Turn it on with /station on { $code } first.
+poster-pdf-caption = 🖨 A4 poster for <b>{ $label }</b>: print it and put it up at the station.
+poster-caption-title = 📱 <b>{ $label }</b>: show this to residents to scan.
+poster-caption-link = Link: { $link }
+poster-scan = Scan with your phone camera, or open the link below in Telegram
+poster-code = Referral code: { $code }
+poster-perk = New members: { $perk }
+poster-join = Join through this station to take part in the referral program.
+poster-reward = Invite a friend who takes a first loan: { $amount } reward for you.
+poster-rules-hint = Send /rules to the bot for the program's rules.
+poster-risk = Risk notice: rewards are not investment returns; anyone asking you to pay first to "unlock" a reward is a scammer.
+residents-title = <b>Residents by station</b>
+    Each line: today ({ $today }) · this week (from Monday { $week }) · all time
+residents-all-stations = <b>All { $count } stations</b>
+residents-station = <b>{ $label }</b> · <code>{ $code }</code>{ $state ->
+        [on] {""}
+       *[off] {" "}· ⚪ off
+    }
+residents-step = { $step ->
+        [joined] Opened the link
+        [bound] Bound
+        [credit_approved] Credit approved
+        [first_loan] First loan
+       *[on_time] On-time repayments
+    }: { $today } · { $week } · { $total }
+residents-footer = Opened the link: everyone who started the bot with the station's link (bound or not). Repayments count repayments, not people. Export the residents (names masked) with the button.
+residents-none-yet = No residents are bound through your stations yet.
+residents-export-button = 📄 Export CSV
+residents-export-caption = Residents bound through your stations: { $count } (names masked).
+residents-csv-station = Station
+residents-csv-code = Code
+residents-csv-resident = Resident
+residents-csv-bound-at = Bound at
+residents-csv-credit-approved = Credit approved
+residents-csv-first-loan = First loan
+residents-csv-on-time = On-time repayments
+
 ## Anti-fraud review (handlers/review.py, bot/services/fraud): review-, fraud-
 cmd-admin-review = Review anti-fraud flags: /review [ID]
 fraud-notice-pending = 💰 You earned a level { $level } { rule-name } reward of { $amount }. It shows as pending for now; I'll tell you when it becomes available.

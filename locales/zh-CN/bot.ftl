@@ -387,6 +387,82 @@ bc-status-usage = 用法：/broadcast_status [编号]（不带编号显示最新
 bc-status-none = 还没有群发记录。发送 /broadcast 开始。
 bc-status-unknown = 没有编号为 #{ $id } 的群发。
 
+## Agents: /station, /poster, /residents (handlers/stations.py, poster.py, residents.py). Poster texts
+## (poster-scan, -code, -perk, -join, -reward, -rules-hint, -risk) are printed in the PDF too: plain text, no HTML.
+agent-help-title = <b>站点工具</b>
+cmd-agent-station = 我的站点：新增、列表、改名、停用或启用
+cmd-agent-poster = 站点海报（可打印 PDF）和手机图片
+cmd-agent-residents = 各站点居民转化：进入、绑定、授信、首借、按时还款
+agent-only = 站点工具仅供社区站点代理使用。如果你负责站点，请联系管理员开通。
+agent-frozen = 你的账户已被冻结，站点工具暂不可用。如有疑问请联系客服。
+station-usage = <b>站点</b>
+    /station add <i>名称</i> — 新建站点邀请码（例如 /station add 幸福里社区站）
+    /station list — 我的站点、链接及各站点已绑定人数
+    /station rename <i>邀请码 新名称</i>
+    /station off <i>邀请码</i> — 停用后该链接不再绑定新用户（用 /station on <i>邀请码</i> 重新启用）
+    站点可用邀请码或名称指定。
+station-bad-label = 站点名称需为 1 到 { $max } 个字符，且不能包含控制字符。
+station-label-taken = 你已经有同名站点了（名称不区分大小写），请换一个名称。
+station-too-many = 你的站点已达上限 { $max } 个。可以把不再使用的站点改名后继续使用。
+station-unknown = 你没有“{ $ref }”这个站点。发送 /station list 查看你的站点邀请码和名称。
+station-added = ✅ 已创建站点 <b>{ $label }</b>。
+    邀请码：<code>{ $code }</code>
+    链接：{ $link }
+    居民通过该链接加入后将绑定到你名下，并记录该站点名称。发送 /poster { $code } 获取可打印的海报。
+station-list-empty = 你还没有站点。发送 /station add <i>名称</i> 新建一个。
+station-list-title = <b>我的站点</b>（{ $count } 个）
+station-list-item = { $n }. <b>{ $label }</b> · { $state ->
+        [on] 🟢 启用中
+       *[off] ⚪ 已停用
+    } · 已绑定 { $bound } 人
+    <code>{ $code }</code> · { $link }
+station-list-footer = /poster <i>邀请码</i> 获取海报 · /residents 查看转化 · /station 查看命令
+station-rename-same = 该站点的名称已经是 <b>{ $label }</b>。
+station-renamed = ✅ 站点 <code>{ $code }</code> 已由 <b>{ $before }</b> 改名为 <b>{ $after }</b>。已绑定的居民保留其加入时的站点名称。
+station-already = 站点 <b>{ $label }</b>（<code>{ $code }</code>）已经是{ $state ->
+        [on] 启用
+       *[off] 停用
+    }状态。
+station-switched-off = ⚪ 站点 <b>{ $label }</b>（<code>{ $code }</code>）已停用：新用户打开其链接会收到“暂不可用”的提示，不会绑定任何人。已绑定的居民仍归属于你。发送 /station on { $code } 可重新启用。
+station-switched-on = 🟢 站点 <b>{ $label }</b>（<code>{ $code }</code>）已重新启用，其链接可以绑定新用户。
+poster-usage = 请指定站点：发送 /poster 加邀请码或名称，例如 /poster { $codes }
+poster-station-off = 站点 <b>{ $label }</b>（<code>{ $code }</code>）已停用，海报不会绑定任何人。请先发送 /station on { $code } 启用。
+poster-pdf-caption = 🖨 <b>{ $label }</b> 的 A4 海报：打印后张贴在站点。
+poster-caption-title = 📱 <b>{ $label }</b>：请居民扫描此图片中的二维码。
+poster-caption-link = 链接：{ $link }
+poster-scan = 用手机相机扫码，或在 Telegram 中打开下方链接
+poster-code = 邀请码：{ $code }
+poster-perk = 新用户福利：{ $perk }
+poster-join = 通过本站点加入，参加推荐活动。
+poster-reward = 邀请好友完成首笔借款，你可获得 { $amount } 奖励。
+poster-rules-hint = 活动规则请向机器人发送 /rules 查看。
+poster-risk = 风险提示：推荐奖励不是投资收益；任何要求你先付款才能“解锁”奖励的都是诈骗。
+residents-title = <b>各站点居民转化</b>
+    每行依次为：今天（{ $today }）· 本周（{ $week } 周一起）· 累计
+residents-all-stations = <b>全部 { $count } 个站点合计</b>
+residents-station = <b>{ $label }</b> · <code>{ $code }</code>{ $state ->
+        [on] {""}
+       *[off] {" "}· ⚪ 已停用
+    }
+residents-step = { $step ->
+        [joined] 扫码进入
+        [bound] 绑定
+        [credit_approved] 授信通过
+        [first_loan] 首笔借款
+       *[on_time] 按时还款（次）
+    }：{ $today } · { $week } · { $total }
+residents-footer = 扫码进入：所有通过站点链接打开机器人的人（无论是否绑定）。按时还款按次数计，不按人数。点击下方按钮导出居民名单（姓名已打码）。
+residents-none-yet = 还没有居民通过你的站点绑定。
+residents-export-button = 📄 导出 CSV
+residents-export-caption = 通过你的站点绑定的居民：{ $count } 人（姓名已打码）。
+residents-csv-station = 站点
+residents-csv-code = 邀请码
+residents-csv-resident = 居民
+residents-csv-bound-at = 绑定时间
+residents-csv-credit-approved = 授信通过
+residents-csv-first-loan = 首笔借款
+residents-csv-on-time = 按时还款次数
+
 ## Anti-fraud review (handlers/review.py, bot/services/fraud): review-, fraud-
 cmd-admin-review = 审核风控标记：/review [编号]
 fraud-notice-pending = 💰 你获得一笔第 { $level } 级{ rule-name }奖励 { $amount }，目前显示为待入账；可用时我会通知你。
