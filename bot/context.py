@@ -8,17 +8,22 @@ says nothing.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot.services.users import TelegramProfile
-from bot.transport import Keyboard, Photo, SentMessage, Transport
+from bot.transport import (
+    ChatMemberInfo, InlineArticle, Keyboard, Photo, SendError, SentMessage, StartButton, Transport,
+)
 
 if TYPE_CHECKING:
     from bot.app import App
     from bot.services import Services
     from db.repositories.users import UserRow
+
+log = logging.getLogger("bot.context")
 
 AfterSend = Callable[["Services", SentMessage], Awaitable[None]]
 
@@ -44,11 +49,33 @@ class Document:
 
 
 @dataclass(frozen=True)
+class MemberUpdate:
+    """A chat_member / my_chat_member update: whose membership changed, from what to what."""
+
+    person: TelegramProfile  # for my_chat_member, the bot itself
+    old_status: str  # creator | administrator | member | restricted | left | kicked
+    new_status: str
+    was_member: bool
+    is_member: bool
+    can_invite: bool = False  # the new membership's "Invite users via link" right
+    invite_link: str | None = None  # the link they joined through, if any
+    invite_link_name: str | None = None
+
+    @property
+    def joined(self) -> bool:
+        return self.is_member and not self.was_member
+
+    @property
+    def left(self) -> bool:
+        return self.was_member and not self.is_member
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One Telegram update, reduced to what handlers need."""
 
     update_id: int
-    kind: str  # message | edited_message | callback_query | other
+    kind: str  # message | edited_message | callback_query | inline_query | chat_member | my_chat_member | other
     user: TelegramProfile | None
     chat_id: int | None
     chat_type: str | None  # private | group | supergroup | channel
@@ -58,10 +85,18 @@ class Incoming:
     callback_data: str | None = None
     message_id: int | None = None  # the message itself, or the one a callback button belongs to
     document: Document | None = None
+    chat_title: str | None = None  # groups: their title
+    inline_query_id: str | None = None
+    query: str | None = None  # what was typed after @bot in an inline query
+    member: MemberUpdate | None = None  # chat_member and my_chat_member
 
     @property
     def is_private(self) -> bool:
         return self.chat_type == "private"
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat_type in ("group", "supergroup")
 
 
 def parse_command(text: str | None, bot_username: str) -> tuple[str | None, str]:
@@ -94,7 +129,7 @@ class Context:
     role: str
     is_new_user: bool = False
     actions: list[Action] = field(default_factory=list)
-    transport: "Transport | None" = None  # for downloads only; answers go through `actions`
+    transport: "Transport | None" = None  # for live calls only (below); answers go through `actions`
 
     def __post_init__(self) -> None:
         self.command, self.args = parse_command(self.incoming.text, self.app.bot_username)
@@ -162,6 +197,19 @@ class Context:
                                     "text": text, "keyboard": keyboard})
         )
 
+    async def send_to(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> None:
+        """A message to another chat than this one: e.g. a member's invite link, privately, for /invite in a group."""
+        self.actions.append(Action("send_message", {"chat_id": chat_id, "text": text, "keyboard": keyboard}))
+
+    async def answer_inline(self, results: list[InlineArticle], button: StartButton | None = None,
+                            cache_time: int = 10) -> None:
+        """Answers this inline query. Always personal: a card must never be served from another user's cache."""
+        if self.incoming.inline_query_id is None:
+            return
+        self.actions.append(Action("answer_inline_query", {
+            "inline_query_id": self.incoming.inline_query_id, "results": results, "cache_time": cache_time,
+            "is_personal": True, "button": button}))
+
     async def answer_callback(self, text: str | None = None, alert: bool = False) -> None:
         if self.incoming.callback_id is None:
             return
@@ -172,9 +220,35 @@ class Context:
         """The document's bytes, fetched now (not buffered); None when it is over `limit` bytes."""
         if document.file_size is not None and document.file_size > limit:
             return None
-        assert self.transport is not None, "a Context built without a transport cannot download"
-        data = await self.transport.download(document.file_id)
+        data = await self._live().download(document.file_id)
         return data if len(data) <= limit else None
+
+    # -- live calls (made now, inside the update's transaction) --------------------------
+    # Unlike answers, these return something the handler needs before it can answer: the
+    # bytes of a file, the URL of a new invite link (it must be known to be sent, and stored
+    # with the member who owns it, so Telegram is asked once per member per group), whether
+    # someone is a group admin. They hold the update's transaction over a round trip, so
+    # they are kept to the rare moments that need them.
+
+    def _live(self) -> "Transport":
+        assert self.transport is not None, "a Context built without a transport cannot make live calls"
+        return self.transport
+
+    async def create_invite_link(self, chat_id: int, name: str) -> str:
+        """A new named invite link for a group; raises SendError (logged here) when Telegram refuses."""
+        try:
+            return await self._live().create_chat_invite_link(chat_id, name)
+        except SendError as exc:
+            log.warning("createChatInviteLink in %s failed: %r", chat_id, exc)
+            raise
+
+    async def chat_member(self, chat_id: int, user_id: int) -> ChatMemberInfo | None:
+        """Someone's status and rights in a chat now; None (logged) when Telegram would not say."""
+        try:
+            return await self._live().get_chat_member(chat_id, user_id)
+        except SendError as exc:
+            log.warning("getChatMember(%s, %s) failed: %r", chat_id, user_id, exc)
+            return None
 
     def answered_callback(self) -> bool:
         return any(a.method == "answer_callback" for a in self.actions)

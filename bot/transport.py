@@ -65,6 +65,12 @@ class BadRequest(SendError):
 
     description: str = ""
 
+    @property
+    def lacks_rights(self) -> bool:
+        """Telegram refused because the bot is not an admin, or lacks the admin right the call needs."""
+        text = self.description.lower()
+        return "not enough rights" in text or "chat_admin_required" in text
+
 
 @dataclass
 class TransientError(SendError):
@@ -99,6 +105,37 @@ class Outgoing:
             raise ValueError("an outgoing message is either a text or a copy")
 
 
+@dataclass(frozen=True)
+class InlineArticle:
+    """One inline result: a card the user can drop into any chat (InlineQueryResultArticle)."""
+
+    id: str
+    title: str
+    text: str  # the message it sends, in HTML
+    description: str | None = None
+    keyboard: Keyboard | None = None
+
+
+@dataclass(frozen=True)
+class StartButton:
+    """The button above inline results that opens a private chat with `/start <start_parameter>`."""
+
+    text: str
+    start_parameter: str
+
+
+@dataclass(frozen=True)
+class ChatMemberInfo:
+    """Someone's membership of a chat (getChatMember), reduced to what the bot decides on."""
+
+    status: str  # creator | administrator | member | restricted | left | kicked
+    can_invite_users: bool = False  # creators can always; others when granted the right
+
+    @property
+    def is_admin(self) -> bool:
+        return self.status in ("creator", "administrator")
+
+
 class Transport(Protocol):
     async def send_message(
         self, chat_id: int, text: str, keyboard: Keyboard | None = None, paid: bool = False
@@ -131,3 +168,12 @@ class Transport(Protocol):
                            chat_id: int | None = None) -> None:
         """The command menu for a language; with `chat_id`, for that one private chat only (an admin's)."""
         ...
+
+    async def answer_inline_query(self, inline_query_id: str, results: list[InlineArticle], cache_time: int,
+                                  is_personal: bool, button: StartButton | None = None) -> None: ...
+
+    async def create_chat_invite_link(self, chat_id: int, name: str) -> str:
+        """A new invite link for a group, named (at most 32 characters); returns its URL."""
+        ...
+
+    async def get_chat_member(self, chat_id: int, user_id: int) -> ChatMemberInfo: ...

@@ -11,6 +11,7 @@ from db.repositories.codes import CodeRepository
 from db.repositories.drafts import DraftRepository
 from db.repositories.events import EventRepository
 from db.repositories.flags import FlagRepository
+from db.repositories.groups import GroupRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.programs import ProgramRepository
 from db.repositories.referrals import ReferralRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.drafts = DraftRepository(self.session)
         self.flags = FlagRepository(self.session)
+        self.groups = GroupRepository(self.session)
         self.stations = StationRepository(self.session)
         return self
 

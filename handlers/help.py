@@ -10,7 +10,8 @@ from handlers.router import Router
 router = Router("help")
 
 # The order users see in the menu and in /help.
-USER_COMMANDS = ("start", "code", "invites", "rewards", "earnings", "rules", "bind", "settings", "language", "help")
+USER_COMMANDS = ("start", "code", "invites", "invite", "rewards", "earnings", "rules", "bind", "settings", "language",
+                 "help")
 
 
 # Admins see these too, after the user commands, in /help and in their own menu (texts: cmd-admin-<name>).

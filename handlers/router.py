@@ -12,6 +12,9 @@ from bot.context import Context
 
 Handler = Callable[[Context], Awaitable[None]]
 
+EVENT_KINDS = frozenset({"inline_query", "chat_member", "my_chat_member"})
+WATCH_EVENTS = frozenset({"group_message"})
+
 
 @dataclass
 class CommandRoute:
@@ -29,6 +32,11 @@ class Router:
     # A private non-command message from a user whose chat draft (uow.drafts) has this kind
     # goes here before any fallback: the next step of a multi-step admin dialogue.
     dialogues: dict[str, Handler] = field(default_factory=dict)
+    # Updates that are not messages, by kind: inline_query | chat_member | my_chat_member
+    events: dict[str, Handler] = field(default_factory=dict)
+    # Observers that see every update of an event before it is routed, and claim nothing:
+    # group_message (any message in a group or supergroup, commands included).
+    watchers: dict[str, list[Handler]] = field(default_factory=dict)
 
     def command(self, *names: str, in_groups: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -56,6 +64,24 @@ class Router:
             return fn
         return register
 
+    def on(self, kind: str) -> Callable[[Handler], Handler]:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown update kind {kind!r}; one of {sorted(EVENT_KINDS)}")
+
+        def register(fn: Handler) -> Handler:
+            self.events[kind] = fn
+            return fn
+        return register
+
+    def watch(self, event: str) -> Callable[[Handler], Handler]:
+        if event not in WATCH_EVENTS:
+            raise ValueError(f"unknown event {event!r}; one of {sorted(WATCH_EVENTS)}")
+
+        def register(fn: Handler) -> Handler:
+            self.watchers.setdefault(event, []).append(fn)
+            return fn
+        return register
+
 
 class Dispatcher:
     def __init__(self, routers: list[Router]) -> None:
@@ -63,19 +89,26 @@ class Dispatcher:
         self.callbacks: dict[str, Handler] = {}
         self.fallbacks: dict[str, Handler] = {}
         self.dialogues: dict[str, Handler] = {}
+        self.events: dict[str, Handler] = {}
+        self.watchers: dict[str, list[Handler]] = {}
         for router in routers:
             for table, own in ((self.commands, router.commands), (self.callbacks, router.callbacks),
-                               (self.fallbacks, router.fallbacks), (self.dialogues, router.dialogues)):
+                               (self.fallbacks, router.fallbacks), (self.dialogues, router.dialogues),
+                               (self.events, router.events)):
                 clash = table.keys() & own.keys()
                 if clash:
                     raise ValueError(f"router {router.name} registers {sorted(clash)} twice")
                 table.update(own)
+            for event, handlers in router.watchers.items():
+                self.watchers.setdefault(event, []).extend(handlers)
 
     def resolve(self, ctx: Context) -> Handler | None:
         incoming = ctx.incoming
         if incoming.kind == "callback_query":
             prefix = ctx.callback_data.partition(":")[0]
             return self.callbacks.get(prefix) or self.fallbacks.get("unknown_callback")
+        if incoming.kind in EVENT_KINDS:
+            return self.events.get(incoming.kind)
         if incoming.kind == "edited_message":
             return self.fallbacks.get("edited") if incoming.is_private else None
         if incoming.kind != "message":
@@ -101,6 +134,10 @@ class Dispatcher:
         return self.dialogues.get(draft.kind) if draft is not None else None
 
     async def dispatch(self, ctx: Context) -> bool:
+        incoming = ctx.incoming
+        if incoming.kind == "message" and incoming.is_group and incoming.user is not None:
+            for watcher in self.watchers.get("group_message", ()):
+                await watcher(ctx)
         handler = await self._dialogue(ctx) or self.resolve(ctx)
         if handler is None:
             return False

@@ -6,6 +6,7 @@ from bot.i18n import Raw
 from bot.services.binding import Outcome
 from bot.services.masking import mask_name
 from handlers.help import commands_text
+from handlers.inline import INLINE_START
 from handlers.router import Router
 from handlers.texts import refusal_key
 
@@ -31,18 +32,40 @@ async def _perk(ctx: Context) -> str:
 
 @router.command("start")
 async def start(ctx: Context) -> None:
-    payload = ctx.args
+    # The inline-mode button for people without a card yet opens the bot with this: no code behind it.
+    payload = "" if ctx.args == INLINE_START else ctx.args
     perk = await _perk(ctx)
+    by_group = await _group_outcome(ctx)
     if not payload:
-        await ctx.reply(welcome(ctx, perk))
+        await ctx.reply(f"{by_group}\n\n{welcome(ctx, perk)}" if by_group else welcome(ctx, perk))
         return
-    note = await _link_outcome(ctx, payload)
+    note = await _link_outcome(ctx, payload, by_group)
     await ctx.reply(f"{note}\n\n{welcome(ctx, perk)}")
 
 
-async def _link_outcome(ctx: Context, payload: str) -> str:
+async def _group_outcome(ctx: Context) -> str | None:
+    """First touch wins: a new user who joined a group through a member's invite link before
+    opening the bot is that member's referral, whatever link they open the bot with now."""
+    services = ctx.services
+    if not ctx.is_new_user:
+        return None
+    owner_id = await services.groups.referrer_by_group(ctx.user_id)
+    if owner_id is None:
+        return None
+    # The owner's personal code goes through the same rules as any link: no bots, no self, no frozen owner.
+    code = await services.codes.personal_code(owner_id)
+    result = await services.binding.bind(ctx.user_id, code.code, source="group", referee=ctx.user, fresh=True)
+    if result.outcome is not Outcome.BOUND:
+        return None  # e.g. the owner is frozen: the link they opened, if any, decides
+    assert result.referrer is not None
+    return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))
+
+
+async def _link_outcome(ctx: Context, payload: str, by_group: str | None = None) -> str:
     services = ctx.services
     await services.stations.record_visit(ctx.user_id, payload)  # an agent's funnel counts every opener
+    if by_group is not None:
+        return by_group
     if not ctx.is_new_user:
         # First touch wins: someone who talked to us before is not re-attributed by a link.
         binding = await services.uow.referrals.binding_of(ctx.user_id)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Awaitable
 
-from bot.transport import BadRequest, BotCommand, Keyboard, Photo, SendError, SentMessage
+from bot.transport import (
+    BadRequest, BotCommand, ChatMemberInfo, InlineArticle, Keyboard, Photo, SendError, SentMessage, StartButton,
+)
 
 
 def _paid(paid: bool) -> dict[str, bool]:
@@ -32,6 +34,14 @@ class BotApiTransport:
 
     def chat_scope(self, chat_id: int) -> Any:
         """BotCommandScopeChat: a menu for one chat."""
+        raise NotImplementedError
+
+    def article(self, article: InlineArticle) -> Any:
+        """InlineQueryResultArticle with an HTML InputTextMessageContent."""
+        raise NotImplementedError
+
+    def start_button(self, button: StartButton) -> Any:
+        """InlineQueryResultsButton with a start_parameter."""
         raise NotImplementedError
 
     def translate(self, exc: Exception) -> SendError | None:
@@ -98,3 +108,19 @@ class BotApiTransport:
         scope = None if chat_id is None else self.chat_scope(chat_id)
         await self._call(self.bot.set_my_commands([self.command(c) for c in commands], scope=scope,
                                                   language_code=language_code))
+
+    async def answer_inline_query(self, inline_query_id: str, results: list[InlineArticle], cache_time: int,
+                                  is_personal: bool, button: StartButton | None = None) -> None:
+        await self._call(self.bot.answer_inline_query(
+            inline_query_id, [self.article(r) for r in results], cache_time=cache_time, is_personal=is_personal,
+            button=self.start_button(button) if button is not None else None))
+
+    async def create_chat_invite_link(self, chat_id: int, name: str) -> str:
+        link = await self._call(self.bot.create_chat_invite_link(chat_id, name=name))
+        return link.invite_link
+
+    async def get_chat_member(self, chat_id: int, user_id: int) -> ChatMemberInfo:
+        member = await self._call(self.bot.get_chat_member(chat_id, user_id))
+        status = str(getattr(member.status, "value", member.status))
+        # ChatMember* subclasses carry can_invite_users only where the Bot API has it.
+        return ChatMemberInfo(status, status == "creator" or bool(getattr(member, "can_invite_users", False)))

@@ -23,6 +23,9 @@ log = logging.getLogger("bot.pipeline")
 MAX_REPLY_RETRIES = 3
 # Calls that put a new message in a chat: the ones Telegram's sending limits count.
 NEW_MESSAGE_METHODS = frozenset({"send_message", "send_photo", "send_document", "copy_message"})
+# Only someone who writes to the bot in private becomes a user (first touch). Joining a group or
+# typing @bot somewhere records nobody, so a later deep link still finds them new.
+RECORDING_KINDS = frozenset({"message", "edited_message", "callback_query"})
 
 
 class Pipeline:
@@ -58,8 +61,10 @@ class Pipeline:
                 return None
             services = Services(app, uow)
             user, is_new = None, False
-            if incoming.user is not None and incoming.is_private:
+            if incoming.user is not None and incoming.is_private and incoming.kind in RECORDING_KINDS:
                 user, is_new = await services.users.touch(incoming.user)
+            elif incoming.user is not None and incoming.kind == "inline_query":
+                user = await uow.users.get(incoming.user.id)  # their card, in their language; never created
             locale = resolve_locale(
                 user.language if user else None,
                 incoming.user.language_code if incoming.user else None,

@@ -1,13 +1,16 @@
 """The program, free of Telegram: one service per concept, built per unit of work."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.services.audit import AuditLog
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
 from bot.services.fraud.signals import FraudLimits
+from bot.services.groups import GroupService
 from bot.services.invites import InvitesService
+from bot.services.leaderboard import Leaderboard
 from bot.services.rewards.overview import RewardsView
 from bot.services.stations import StationService
 from bot.services.users import UserService
@@ -30,4 +33,6 @@ class Services:
         self.rewards = RewardsView(uow, app.programs, settings.tz)
         self.programs = app.programs
         self.audit = AuditLog(uow, app.clock)
+        self.groups = GroupService(uow, app.clock)
+        self.leaderboard = Leaderboard(uow, app.clock, timedelta(hours=settings.group_min_stay_hours), settings.tz)
         self.stations = StationService(uow, app.clock, self.audit)

@@ -391,6 +391,40 @@ bc-status-usage = Usage: /broadcast_status [ID] (the newest broadcast without an
 bc-status-none = No broadcasts yet. Start one with /broadcast.
 bc-status-unknown = There is no broadcast #{ $id }.
 
+## Groups and the inline invite card (handlers/groups.py, handlers/inline.py): group-, top-, inline-
+cmd-invite = My invite link for a group
+group-not-admin = I can't create invite links here: I am not an admin of this group. A group admin can make me an admin with the right “Invite users via link”.
+group-no-invite-right = I can't create invite links here: I am an admin, but without the right “Invite users via link”. A group admin can turn it on in my admin rights.
+group-ready = Hello! Send /invite here to get your personal invite link for this group (I send it to you privately); /top shows this week's top inviters.
+group-start-me-first = I can send your invite link only in a private chat, and you haven't started me yet. Open a chat with me, press Start, then send /invite here again.
+group-invite-anonymous = You are posting anonymously, so I can't tell who should get the link. Send /invite to me in a private chat instead.
+group-invite-link = Your personal invite link for <b>{ $title }</b>:
+    { $link }
+group-invite-rule = People who join through it count for you on the group's /top { $stay }. If they then start this bot, they become your referrals.
+group-stay-hours = once they have stayed { $hours } h
+group-stay-none = as soon as they join
+group-invite-failed = Sorry, I could not create the link right now. Please try again later.
+group-invite-pick = Which group do you want an invite link for?
+group-invite-none = I haven't seen you in any group where I am an admin. Add me to your group as an admin with the right “Invite users via link”, then send /invite there.
+group-invite-not-member = You don't seem to be in that group any more, so I can't give you a link for it.
+top-title = <b>Top inviters this week</b> (since { $since })
+top-line = { $rank }. { $name } — { $count }
+top-empty = No one has brought anyone in through their invite link this week yet. Send /invite to get yours.
+top-rule = Counted: people who joined through a member's /invite link, { $stay }.
+top-off = The leaderboard is turned off in this group. A group admin can turn it on with /top on.
+top-turned-off = The leaderboard is now off in this group. /top on turns it back on.
+top-turned-on = The leaderboard is now on in this group.
+top-admins-only = Only the group's admins can turn the leaderboard on or off.
+top-private = /top works in groups: send it in a group I am in to see this week's top inviters.
+inline-card-title = Send my invitation card
+inline-card-description = Your personal link to join; only you see this card.
+inline-card-text = 🎁 <b>{ $name }</b> invites you to join!
+    Sign up through my link: { $link }
+inline-card-perk = New members get: { $perk }
+inline-join-button = Join
+inline-start-button = Open the bot to get your invitation card
+inline-frozen-button = Your invitation card is not available
+
 ## Agents: /station, /poster, /residents (handlers/stations.py, poster.py, residents.py). Poster texts
 ## (poster-scan, -code, -perk, -join, -reward, -rules-hint, -risk) are printed in the PDF too: plain text, no HTML.
 agent-help-title = <b>Station tools</b>

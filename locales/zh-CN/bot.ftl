@@ -387,6 +387,40 @@ bc-status-usage = 用法：/broadcast_status [编号]（不带编号显示最新
 bc-status-none = 还没有群发记录。发送 /broadcast 开始。
 bc-status-unknown = 没有编号为 #{ $id } 的群发。
 
+## Groups and the inline invite card (handlers/groups.py, handlers/inline.py): group-, top-, inline-
+cmd-invite = 获取群邀请链接
+group-not-admin = 我无法在本群创建邀请链接：我还不是本群管理员。请群管理员把我设为管理员，并开启“通过链接邀请用户”权限。
+group-no-invite-right = 我无法在本群创建邀请链接：我是管理员，但没有“通过链接邀请用户”权限。请群管理员在我的管理员权限中开启它。
+group-ready = 大家好！在本群发送 /invite 即可获取你在本群的专属邀请链接（我会私聊发给你）；发送 /top 查看本周邀请榜。
+group-start-me-first = 邀请链接只能私聊发给你，但你还没有启动我。请先打开与我的私聊并点击“开始”，再回到本群发送 /invite。
+group-invite-anonymous = 你正在以匿名身份发言，我无法确定该把链接发给谁。请在与我的私聊中发送 /invite。
+group-invite-link = 你在 <b>{ $title }</b> 的专属邀请链接：
+    { $link }
+group-invite-rule = 通过它入群的人{ $stay }计入你在本群 /top 的邀请数；他们之后若启动本机器人，将成为你邀请的用户。
+group-stay-hours = 在群内停留满 { $hours } 小时后
+group-stay-none = 一入群即
+group-invite-failed = 抱歉，暂时无法创建链接，请稍后再试。
+group-invite-pick = 你想获取哪个群的邀请链接？
+group-invite-none = 我还没有在任何由我担任管理员的群里见过你。请把我拉进你的群并设为管理员（开启“通过链接邀请用户”权限），然后在群里发送 /invite。
+group-invite-not-member = 你似乎已不在该群中，无法为你生成该群的邀请链接。
+top-title = <b>本周邀请榜</b>（自 { $since } 起）
+top-line = { $rank }. { $name } — { $count } 人
+top-empty = 本周还没有人通过邀请链接带来新成员。发送 /invite 获取你的专属链接。
+top-rule = 统计规则：通过成员 /invite 链接入群的人，{ $stay }计入。
+top-off = 本群已关闭邀请榜。群管理员可发送 /top on 重新开启。
+top-turned-off = 已关闭本群邀请榜。发送 /top on 可重新开启。
+top-turned-on = 已开启本群邀请榜。
+top-admins-only = 只有本群管理员可以开启或关闭邀请榜。
+top-private = /top 需要在群里使用：在我所在的群中发送，即可查看本周邀请榜。
+inline-card-title = 发送我的邀请卡片
+inline-card-description = 你的专属加入链接，只有你能看到这张卡片。
+inline-card-text = 🎁 <b>{ $name }</b> 邀请你加入！
+    通过我的链接注册：{ $link }
+inline-card-perk = 新成员福利：{ $perk }
+inline-join-button = 加入
+inline-start-button = 打开机器人，获取你的邀请卡片
+inline-frozen-button = 你的邀请卡片暂不可用
+
 ## Agents: /station, /poster, /residents (handlers/stations.py, poster.py, residents.py). Poster texts
 ## (poster-scan, -code, -perk, -join, -reward, -rules-hint, -risk) are printed in the PDF too: plain text, no HTML.
 agent-help-title = <b>站点工具</b>

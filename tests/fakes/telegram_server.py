@@ -43,7 +43,8 @@ from typing import Any, Callable
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-__all__ = ["BLOCKED", "Call", "FakeTelegram", "FloodLimits", "TelegramError", "TgUser"]
+__all__ = ["BLOCKED", "CANT_INITIATE", "NO_INVITE_RIGHTS", "Call", "FakeTelegram", "FloodLimits", "TelegramError",
+           "TgUser"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_POLL_TIMEOUT = 50.0
 
 BLOCKED = "Forbidden: bot was blocked by the user"
+CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
+NO_INVITE_RIGHTS = "Bad Request: not enough rights to manage chat invite link"
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -775,7 +778,9 @@ class FakeTelegram:
         self._chats: dict[int, Json] = {}
         self._users: dict[int, Json] = {}
         self._members: dict[tuple[int, int], str] = {}
+        self._rights: dict[tuple[int, int], Json] = {}  # an admin's rights that differ from "all granted"
         self._blocked: set[int] = set()
+        self._never_started: set[int] = set()  # users who have not opened a private chat with the bot
         self._files: dict[str, _StoredFile] = {}
         self._file_seq = itertools.count(1)
         self._query_seq = itertools.count(4_200_000_001)
@@ -1138,6 +1143,8 @@ class FakeTelegram:
         message = payload.get("message") if "callback_query" in update else payload
         if isinstance(message, dict) and "message_id" in message and "chat" in message:
             chat_id = message["chat"]["id"]
+            if message["chat"].get("type") == "private" and "callback_query" not in update:
+                self._never_started.discard(chat_id)  # writing to the bot opens the chat (Start)
             self._chats.setdefault(chat_id, message["chat"])
             self._messages.setdefault((chat_id, message["message_id"]), copy.deepcopy(message))
             self._last_message_id[chat_id] = max(self._last_message_id[chat_id], message["message_id"])
@@ -1161,9 +1168,20 @@ class FakeTelegram:
     def unblock(self, user_id: int) -> None:
         self._blocked.discard(user_id)
 
-    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
-        """creator | administrator | member | restricted | left | kicked (the bot's own id works too)."""
+    def never_started(self, user_id: int) -> None:
+        """This user has never opened a private chat with the bot: sending to them answers 403
+        "bot can't initiate conversation with a user", until they write to the bot privately.
+        (Opt-in: otherwise any user id is a private chat the bot may write to.)"""
+        self._never_started.add(user_id)
+
+    def set_member(self, chat_id: int, user_id: int, status: str, rights: Json | None = None) -> None:
+        """creator | administrator | member | restricted | left | kicked (the bot's own id works too).
+
+        rights: an administrator's (or restricted member's) rights that differ from the default, e.g.
+        {"can_invite_users": False} for an admin without "Invite users via link".
+        """
         self._members[(chat_id, user_id)] = status
+        self._rights[(chat_id, user_id)] = dict(rights or {})
 
     def _resolve_chat(self, chat_id: int | str) -> Json:
         if isinstance(chat_id, str):
@@ -1190,6 +1208,8 @@ class FakeTelegram:
         chat = self._resolve_chat(p["chat_id"])
         if chat["type"] == "private" and chat["id"] in self._blocked:
             raise TelegramError(403, BLOCKED)
+        if chat["type"] == "private" and chat["id"] in self._never_started:
+            raise TelegramError(403, CANT_INITIATE)
         if chat["type"] != "private":
             status = self._members.get((chat["id"], self.bot_id))
             if status == "kicked":
@@ -1203,7 +1223,7 @@ class FakeTelegram:
             return {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")}
         return self._users.get(user_id, {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"})
 
-    def _member_dict(self, status: str, user: Json) -> Json:
+    def _member_dict(self, status: str, user: Json, rights: Json | None = None) -> Json:
         member: Json = {"status": status, "user": user}
         if status == "creator":
             member["is_anonymous"] = False
@@ -1226,7 +1246,17 @@ class FakeTelegram:
             member.update(is_member=True, until_date=0)
         elif status == "kicked":
             member["until_date"] = 0
+        if status in ("administrator", "restricted") and rights:
+            member.update({key: value for key, value in rights.items() if key in member})
         return member
+
+    def _can_invite(self, chat: Json, user_id: int) -> bool:
+        """Whether this member may create invite links: the creator, or an admin with can_invite_users."""
+        status = self._member_status(chat, user_id)
+        if status == "creator":
+            return True
+        rights = self._rights.get((chat["id"], user_id), {})
+        return status == "administrator" and rights.get("can_invite_users", True)
 
     def _member_status(self, chat: Json, user_id: int) -> str:
         if (chat["id"], user_id) in self._members:
@@ -1590,7 +1620,8 @@ class FakeTelegram:
         user_id = int(p.get("user_id") or 0)
         if user_id <= 0:
             raise _bad("invalid user_id specified")
-        return self._member_dict(self._member_status(chat, user_id), self._user_dict(user_id))
+        return self._member_dict(self._member_status(chat, user_id), self._user_dict(user_id),
+                                 self._rights.get((chat["id"], user_id)))
 
     def _get_chat_member_count(self, call: Call, p: Params, uploads: Uploads) -> int:
         chat = self._resolve_chat(p.get("chat_id") or 0)
@@ -1604,8 +1635,8 @@ class FakeTelegram:
         chat = self._resolve_chat(p.get("chat_id") or 0)
         if chat["type"] == "private":
             raise _bad("method is available for group, supergroup and channel chats only")
-        if self._member_status(chat, self.bot_id) not in ("administrator", "creator"):
-            raise _bad("not enough rights to manage chat invite link")
+        if not self._can_invite(chat, self.bot_id):  # not an admin, or an admin without "Invite users via link"
+            raise TelegramError(400, NO_INVITE_RIGHTS)
         if len(str(p.get("name") or "")) > 32:
             raise _bad("invite link name is too long")
         limit = p.get("member_limit")
@@ -1903,26 +1934,55 @@ class FakeTelegram:
         return {"message": self._user_message(by or user, chat, left_chat_member=user.to_dict())}
 
     def my_chat_member(
-        self, user: TgUser, old: str = "member", new: str = "kicked", chat: Json | int | None = None
+        self, user: TgUser, old: str = "member", new: str = "kicked", chat: Json | int | None = None,
+        rights: Json | None = None,
     ) -> Json:
-        """The bot's own membership changed: in a private chat, new='kicked' is the user blocking the bot."""
+        """The bot's own membership changed: in a private chat, new='kicked' is the user blocking the bot.
+
+        In a group, `user` is who added, promoted or removed the bot; `rights` are the bot's new admin
+        rights that differ from all granted (see set_member), e.g. {"can_invite_users": False}.
+        """
         chat_dict = self._chat_for(user, chat)
-        self._members[(chat_dict["id"], self.bot_id)] = new
+        old_rights = self._rights.get((chat_dict["id"], self.bot_id))
+        self.set_member(chat_dict["id"], self.bot_id, new, rights)
         bot = self._user_dict(self.bot_id)
         return {"my_chat_member": {
             "chat": chat_dict, "from": user.to_dict(), "date": self._now(),
-            "old_chat_member": self._member_dict(old, bot), "new_chat_member": self._member_dict(new, bot),
+            "old_chat_member": self._member_dict(old, bot, old_rights),
+            "new_chat_member": self._member_dict(new, bot, rights),
         }}
 
     def chat_member(
-        self, chat_id: int, user: TgUser, old: str = "left", new: str = "member", by: TgUser | None = None
+        self, chat_id: int, user: TgUser, old: str = "left", new: str = "member", by: TgUser | None = None,
+        invite_link: Json | str | None = None,
     ) -> Json:
-        """Another member's status changed (delivered only if the bot asked for chat_member updates)."""
+        """Another member's status changed (delivered only if the bot asked for chat_member updates).
+
+        invite_link: the link a joiner used, as Telegram sends it (a ChatInviteLink: invite_link, creator,
+        name, ...). Pass a link the bot created (an entry of `invite_links`, or its URL) or any link dict.
+        """
         chat = self.group_chat(chat_id)
         self.add_user(user)
         self._members[(chat_id, user.id)] = new
-        return {"chat_member": {
+        update: Json = {
             "chat": chat, "from": (by or user).to_dict(), "date": self._now(),
             "old_chat_member": self._member_dict(old, user.to_dict()),
             "new_chat_member": self._member_dict(new, user.to_dict()),
-        }}
+        }
+        if invite_link is not None:
+            update["invite_link"] = self._link_as_sent(invite_link)
+        return {"chat_member": update}
+
+    def _link_as_sent(self, link: Json | str) -> Json:
+        if isinstance(link, str):
+            found = next((dict(known) for known in self.invite_links if known["invite_link"] == link), None)
+            if found is None:
+                raise ValueError(f"the bot created no invite link {link!r}; pass a link dict instead")
+            link = found
+        keys = ("invite_link", "creator", "creates_join_request", "is_primary", "is_revoked", "name",
+                "expire_date", "member_limit", "pending_join_request_count")
+        sent = {key: copy.deepcopy(link[key]) for key in keys if key in link}
+        sent.setdefault("creator", self._user_dict(self.bot_id))
+        for flag in ("creates_join_request", "is_primary", "is_revoked"):
+            sent.setdefault(flag, False)
+        return sent

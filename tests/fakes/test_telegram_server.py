@@ -597,3 +597,65 @@ async def test_updates_built_by_the_fake_parse_in_both_libraries(fake, bot):
         fake.push_update(update)
         Update.model_validate(update)
         assert telegram.Update.de_json(update, None).update_id == update["update_id"]
+
+
+async def test_an_admin_without_the_invite_right_cannot_create_links(fake, bot):
+    from .telegram_server import NO_INVITE_RIGHTS
+
+    fake.group_chat(GROUP)
+    fake.set_member(GROUP, fake.bot_id, "administrator", rights={"can_invite_users": False})
+    me = await bot.get_chat_member(GROUP, fake.bot_id)
+    assert (me.status, me.can_invite_users, me.can_delete_messages) == ("administrator", False, True)
+    with pytest.raises(TelegramBadRequest) as refused:
+        await bot.create_chat_invite_link(GROUP, name="ABCD2345")
+    assert refused.value.message == NO_INVITE_RIGHTS
+    assert fake.invite_links == []
+    fake.set_member(GROUP, fake.bot_id, "creator")  # the creator may do anything
+    assert (await bot.create_chat_invite_link(GROUP, name="ABCD2345")).name == "ABCD2345"
+    with pytest.raises(TelegramBadRequest, match="invite link name is too long"):
+        await bot.create_chat_invite_link(GROUP, name="x" * 33)
+
+
+async def test_my_chat_member_carries_the_bots_rights(fake, bot):
+    added = fake.push_update(fake.my_chat_member(BOB, old="left", new="administrator", chat=GROUP,
+                                                 rights={"can_invite_users": False}))
+    [got] = await bot.get_updates(allowed_updates=["my_chat_member"])
+    new = got.my_chat_member.new_chat_member
+    assert (got.update_id, new.status, new.can_invite_users, new.user.id) == (
+        added["update_id"], "administrator", False, fake.bot_id)
+    assert (await bot.get_chat_member(GROUP, fake.bot_id)).can_invite_users is False
+
+
+async def test_chat_member_carries_the_invite_link_used(fake, bot):
+    telegram = pytest.importorskip("telegram")
+    fake.group_chat(GROUP)
+    link = await bot.create_chat_invite_link(GROUP, name="ABCD2345")
+    joined = fake.chat_member(GROUP, ALICE, invite_link=link.invite_link)
+    sent = joined["chat_member"]["invite_link"]
+    assert sent["invite_link"] == link.invite_link and sent["name"] == "ABCD2345"
+    assert sent["creator"]["id"] == fake.bot_id and "chat_id" not in sent
+    other = fake.chat_member(GROUP, BOB, invite_link={"invite_link": "https://t.me/+abc...", "name": "friends"})
+    assert other["chat_member"]["invite_link"]["creator"]["id"] == fake.bot_id  # filled in like Telegram's
+    with pytest.raises(ValueError, match="created no invite link"):
+        fake.chat_member(GROUP, BOB, invite_link="https://t.me/+unknown")
+    for update in (joined, other):
+        fake.push_update(update)
+        assert Update.model_validate(update).chat_member.invite_link.name in ("ABCD2345", "friends")
+        assert telegram.Update.de_json(update, None).chat_member.invite_link.invite_link.startswith("https://t.me/+")
+    restricted = fake.chat_member(GROUP, BOB, old="left", new="restricted")["chat_member"]["new_chat_member"]
+    assert restricted["is_member"] is True
+
+
+async def test_a_user_who_never_started_the_bot_cannot_be_messaged_until_they_write(fake, bot):
+    from .telegram_server import CANT_INITIATE
+
+    fake.never_started(ALICE.id)
+    with pytest.raises(TelegramForbiddenError) as refused:
+        await bot.send_message(ALICE.id, "your link")
+    assert refused.value.message == CANT_INITIATE
+    fake.push_update(fake.group_message(ALICE, GROUP, "/invite"))  # a group message opens nothing
+    with pytest.raises(TelegramForbiddenError):
+        await bot.send_message(ALICE.id, "your link")
+    await bot.send_message(BOB.id, "others are unaffected")
+    fake.push_update(fake.message(ALICE, "/start"))
+    assert (await bot.send_message(ALICE.id, "your link")).text == "your link"

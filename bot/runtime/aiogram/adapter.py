@@ -12,9 +12,13 @@ from aiogram.exceptions import (
 from aiogram.types import BotCommand as AgBotCommand
 from aiogram.types import BotCommandScopeChat
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent
 
 from bot.runtime.bot_transport import BotApiTransport
-from bot.transport import BadRequest, BotCommand, Forbidden, Keyboard, RetryAfter, SendError, TransientError
+from bot.transport import (
+    PARSE_MODE, BadRequest, BotCommand, Forbidden, InlineArticle, Keyboard, RetryAfter, SendError, StartButton,
+    TransientError,
+)
 
 
 class AiogramTransport(BotApiTransport):
@@ -32,6 +36,15 @@ class AiogramTransport(BotApiTransport):
 
     def chat_scope(self, chat_id: int) -> BotCommandScopeChat:
         return BotCommandScopeChat(chat_id=chat_id)
+
+    def article(self, article: InlineArticle) -> InlineQueryResultArticle:
+        return InlineQueryResultArticle(
+            id=article.id, title=article.title, description=article.description,
+            input_message_content=InputTextMessageContent(message_text=article.text, parse_mode=PARSE_MODE),
+            reply_markup=self.markup(article.keyboard) if article.keyboard else None)
+
+    def start_button(self, button: StartButton) -> InlineQueryResultsButton:
+        return InlineQueryResultsButton(text=button.text, start_parameter=button.start_parameter)
 
     async def download(self, file_id: str) -> bytes:
         buffer = await self._call(self.bot.download(file_id))

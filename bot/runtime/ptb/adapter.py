@@ -6,13 +6,17 @@ from datetime import timedelta
 from telegram import BotCommand as PtbBotCommand
 from telegram import BotCommandScopeChat
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent
 from telegram.error import BadRequest as PtbBadRequest
 from telegram.error import Forbidden as PtbForbidden
 from telegram.error import RetryAfter as PtbRetryAfter
 from telegram.error import TelegramError
 
 from bot.runtime.bot_transport import BotApiTransport
-from bot.transport import BadRequest, BotCommand, Forbidden, Keyboard, RetryAfter, SendError, TransientError
+from bot.transport import (
+    PARSE_MODE, BadRequest, BotCommand, Forbidden, InlineArticle, Keyboard, RetryAfter, SendError, StartButton,
+    TransientError,
+)
 
 
 class PtbTransport(BotApiTransport):
@@ -29,6 +33,15 @@ class PtbTransport(BotApiTransport):
 
     def chat_scope(self, chat_id: int) -> BotCommandScopeChat:
         return BotCommandScopeChat(chat_id)
+
+    def article(self, article: InlineArticle) -> InlineQueryResultArticle:
+        return InlineQueryResultArticle(
+            article.id, article.title, InputTextMessageContent(article.text, parse_mode=PARSE_MODE),
+            reply_markup=self.markup(article.keyboard) if article.keyboard else None,
+            description=article.description)
+
+    def start_button(self, button: StartButton) -> InlineQueryResultsButton:
+        return InlineQueryResultsButton(button.text, start_parameter=button.start_parameter)
 
     async def download(self, file_id: str) -> bytes:
         file = await self._call(self.bot.get_file(file_id))

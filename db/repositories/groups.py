@@ -1,0 +1,154 @@
+"""Groups the bot is in, who it has seen there, members' invite links, and joins through them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import insert_for
+from db.models import Group, GroupJoin, GroupLink, GroupMember
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    chat_id: int
+    title: str
+    type: str
+    bot_status: str
+    can_invite: bool
+    top_enabled: bool
+    last_top_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    id: int
+    chat_id: int
+    owner_id: int
+    invite_link: str
+    name: str
+
+
+@dataclass(frozen=True)
+class JoinRow:
+    owner_id: int  # the link's owner
+    user_id: int
+    joined_at: datetime
+    left_at: datetime | None
+
+
+_GROUP = (Group.chat_id, Group.title, Group.type, Group.bot_status, Group.can_invite, Group.top_enabled,
+          Group.last_top_at)
+_LINK = (GroupLink.id, GroupLink.chat_id, GroupLink.owner_id, GroupLink.invite_link, GroupLink.name)
+
+
+class GroupRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- groups ---------------------------------------------------------------------
+    async def get(self, chat_id: int) -> GroupRow | None:
+        row = (await self.session.execute(select(*_GROUP).where(Group.chat_id == chat_id))).first()
+        return GroupRow(*row) if row else None
+
+    async def put_bot(self, *, chat_id: int, title: str, type: str, bot_status: str, can_invite: bool,
+                      now: datetime) -> None:
+        """The bot's own membership as Telegram reported it (my_chat_member, or a live look-up)."""
+        values = dict(title=title[:256], type=type, bot_status=bot_status, can_invite=can_invite, updated_at=now)
+        stmt = insert_for(self.session, Group).values(chat_id=chat_id, **values)
+        await self.session.execute(stmt.on_conflict_do_update(index_elements=[Group.chat_id], set_=values))
+
+    async def ensure(self, *, chat_id: int, title: str, type: str, bot_status: str, now: datetime) -> None:
+        """A row for a group the bot hears from without having seen itself added (it joined before
+        this feature, or the update was lost); its rights stay unknown (no invite right) until checked."""
+        stmt = insert_for(self.session, Group).values(chat_id=chat_id, title=title[:256], type=type,
+                                                      bot_status=bot_status, can_invite=False, updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=[Group.chat_id]))
+
+    async def set_top_enabled(self, chat_id: int, enabled: bool, now: datetime) -> None:
+        await self.session.execute(update(Group).where(Group.chat_id == chat_id)
+                                   .values(top_enabled=enabled, updated_at=now))
+
+    async def claim_top(self, chat_id: int, now: datetime, not_since: datetime) -> bool:
+        """Takes the group's /top slot: True when nothing was posted after `not_since`."""
+        result = await self.session.execute(
+            update(Group).where(Group.chat_id == chat_id,
+                                or_(Group.last_top_at.is_(None), Group.last_top_at <= not_since))
+            .values(last_top_at=now))
+        return result.rowcount == 1
+
+    # -- members ---------------------------------------------------------------------
+    async def set_member(self, chat_id: int, user_id: int, present: bool, now: datetime) -> None:
+        stmt = insert_for(self.session, GroupMember).values(chat_id=chat_id, user_id=user_id, present=present,
+                                                            updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=[GroupMember.chat_id, GroupMember.user_id], set_={"present": present, "updated_at": now}))
+
+    async def is_member(self, chat_id: int, user_id: int) -> bool:
+        row = (await self.session.execute(select(GroupMember.present).where(
+            GroupMember.chat_id == chat_id, GroupMember.user_id == user_id))).first()
+        return bool(row and row[0])
+
+    async def shared_with(self, user_id: int) -> list[GroupRow]:
+        """Groups where the user was last seen present and the bot is an admin, by title."""
+        rows = await self.session.execute(
+            select(*_GROUP).join(GroupMember, GroupMember.chat_id == Group.chat_id)
+            .where(GroupMember.user_id == user_id, GroupMember.present.is_(True),
+                   Group.bot_status.in_(("administrator", "creator")))
+            .order_by(Group.title, Group.chat_id))
+        return [GroupRow(*r) for r in rows]
+
+    # -- links -----------------------------------------------------------------------
+    async def link_of(self, chat_id: int, owner_id: int) -> LinkRow | None:
+        row = (await self.session.execute(select(*_LINK).where(
+            GroupLink.chat_id == chat_id, GroupLink.owner_id == owner_id))).first()
+        return LinkRow(*row) if row else None
+
+    async def link_by_url(self, chat_id: int, url: str) -> LinkRow | None:
+        row = (await self.session.execute(select(*_LINK).where(
+            GroupLink.chat_id == chat_id, GroupLink.invite_link == url))).first()
+        return LinkRow(*row) if row else None
+
+    async def add_link(self, *, chat_id: int, owner_id: int, url: str, name: str, now: datetime) -> LinkRow:
+        """Stores a new link; when a racing /invite stored one first, that one is kept and returned."""
+        stmt = insert_for(self.session, GroupLink).values(chat_id=chat_id, owner_id=owner_id, invite_link=url,
+                                                          name=name[:32], created_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing())
+        row = await self.link_of(chat_id, owner_id)
+        assert row is not None
+        return row
+
+    # -- joins -----------------------------------------------------------------------
+    async def add_join(self, *, chat_id: int, user_id: int, link_id: int | None, is_bot: bool,
+                       now: datetime) -> bool:
+        """The first join of this person to this group; False (nothing changes) for a rejoin."""
+        stmt = insert_for(self.session, GroupJoin).values(chat_id=chat_id, user_id=user_id, link_id=link_id,
+                                                          is_bot=is_bot, joined_at=now)
+        result = await self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=[GroupJoin.chat_id, GroupJoin.user_id]))
+        return result.rowcount == 1
+
+    async def mark_left(self, chat_id: int, user_id: int, now: datetime) -> None:
+        """Only the first leave is kept: it decides whether the join ever counts."""
+        await self.session.execute(update(GroupJoin).where(
+            GroupJoin.chat_id == chat_id, GroupJoin.user_id == user_id, GroupJoin.left_at.is_(None))
+            .values(left_at=now))
+
+    async def first_link_owner(self, user_id: int) -> int | None:
+        """Whose link this person first joined a group through (any group), if anyone's."""
+        row = (await self.session.execute(
+            select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
+            .where(GroupJoin.user_id == user_id, GroupJoin.is_bot.is_(False))
+            .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1))).first()
+        return row[0] if row else None
+
+    async def link_joins(self, chat_id: int, joined_from: datetime, joined_to: datetime) -> list[JoinRow]:
+        """Joins of people (not bots) through members' links, joined in [joined_from, joined_to]."""
+        rows = await self.session.execute(
+            select(GroupLink.owner_id, GroupJoin.user_id, GroupJoin.joined_at, GroupJoin.left_at)
+            .join(GroupLink, GroupLink.id == GroupJoin.link_id)
+            .where(GroupJoin.chat_id == chat_id, GroupJoin.is_bot.is_(False),
+                   GroupJoin.joined_at >= joined_from, GroupJoin.joined_at <= joined_to))
+        return [JoinRow(*r) for r in rows]
