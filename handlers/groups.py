@@ -234,4 +234,9 @@ async def top(ctx: Context) -> None:
     lines += [ctx.t("top-line", rank=rank, name=s.name, count=s.count) for rank, s in enumerate(standings, 1)]
     if not standings:
         lines.append(ctx.t("top-empty"))
-    await ctx.reply("\n".join(lines) + "\n\n" + ctx.t("top-rule", stay=_stay(ctx, ctx.locale)))
+    text = "\n".join(lines) + "\n\n" + ctx.t("top-rule", stay=_stay(ctx, ctx.locale))
+    ready = await _readiness(ctx, group)
+    if ready is not Readiness.READY:
+        # Without the right there are no links to join through, so an empty board would mislead.
+        text += "\n\n" + ctx.t(_MISSING[ready])
+    await ctx.reply(text)

@@ -506,6 +506,23 @@ async def test_top_lists_effective_invites_with_masked_names_once_an_hour(app, p
     assert (await board(pipeline, transport)).text == post.text
 
 
+@pytest.mark.parametrize("status, can_invite, missing", [
+    ("member", False, "I am not an admin of this group"),
+    ("administrator", False, "I am an admin, but without the right “Invite users via link”"),
+])
+async def test_top_without_the_rights_says_which_is_missing(app, pipeline, transport, status, can_invite, missing):
+    await pipeline.handle(bot_added(status, can_invite=can_invite))
+    transport.members[(GROUP, BOT_ID)] = ChatMemberInfo(status, can_invite)  # the live re-check agrees
+    post = await board(pipeline, transport)
+    assert post is not None and "No one has brought anyone in" in post.text and missing in post.text
+
+
+async def test_top_with_the_rights_says_nothing_about_them(app, pipeline, transport):
+    await ready_group(pipeline, transport)
+    post = await board(pipeline, transport)
+    assert post is not None and "I can't create invite links" not in post.text
+
+
 async def test_joins_count_only_after_the_stay_and_early_leavers_never(app, pipeline, transport):
     await ready_group(pipeline, transport)
     url = await owner_link(pipeline, transport)
