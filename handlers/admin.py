@@ -69,6 +69,7 @@ async def stats(ctx: Context) -> None:
     lines.append(ctx.t("stats-ledger", reward=yuan(s.ledger["reward"]), tier=yuan(s.ledger["tier_bonus"]),
                        reversed=yuan(s.ledger["reversal"]), paid=yuan(s.ledger["payout"])))
     lines.append(ctx.t("stats-tips-off", count=s.tips_off))
+    lines.append(ctx.t("stats-flags", count=s.open_flags))
     f = s.funnel
     assert f is not None
     lines.append(ctx.t("stats-funnel", joined=f.joined, bound=f.bound, bound_pct=_percent(f.bound, f.joined),

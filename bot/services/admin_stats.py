@@ -12,7 +12,8 @@ everything, and each a single pass):
 * funnel: the credit-approved step joins `bindings` to `users` by primary key; the
   first-loan step reads the first_loan events (no index leads with type).
 
-Events today is a range scan of `ix_events_received`.
+Events today is a range scan of `ix_events_received`; open fraud flags one of
+`ix_fraud_flags_state`.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
-from db.models import Binding, Event, LedgerEntry, ReferralCount, User
+from db.models import Binding, Event, FraudFlag, LedgerEntry, ReferralCount, User
 from db.uow import UnitOfWork
 
 LEDGER_KINDS = ("reward", "tier_bonus", "reversal", "payout")
@@ -53,6 +54,7 @@ class Stats:
     # Positive amounts in fen: earned as rewards, as tier bonuses, clawed back, paid out.
     ledger: dict[str, int] = field(default_factory=dict)
     funnel: Funnel | None = None
+    open_flags: int = 0  # anti-fraud flags waiting for /review
 
 
 def _count_if(condition):  # noqa: ANN001, ANN202
@@ -111,9 +113,14 @@ class AdminStats:
             .where(Event.type == "first_loan", Event.outcome == "applied", User.credit_approved_at.is_not(None))
         )).scalar_one())
 
+        # ix_fraud_flags_state leads with the state: a range scan over the open ones.
+        open_flags = int((await s.execute(
+            select(func.count()).select_from(FraudFlag).where(FraudFlag.state == "open"))).scalar_one())
+
         return Stats(
             day=day, users=total, active=active, frozen=frozen, blocked=blocked, platform_only=platform_only,
             agents=agents, admins=admins, tips_off=tips_off, bound=bound, referrals_by_level=by_level,
             events_today=events_today, ledger=ledger,
             funnel=Funnel(joined=total, bound=bound, credit_approved=approved, first_loan=first_loan),
+            open_flags=open_flags,
         )

@@ -240,6 +240,7 @@ stats-event = { $type } { $count }
 stats-events-none = 📥 Events received today: none
 stats-ledger = 💰 Ledger: rewards { $reward } · tier bonuses { $tier } · reversed { $reversed } · paid out { $paid }
 stats-tips-off = 💡 Safety tips turned off: { $count }
+stats-flags = 🚩 Anti-fraud flags waiting for /review: { $count }
 stats-funnel = <b>Funnel</b> (each share is of the step before)
     Joined { $joined }
     → bound to a referrer { $bound } ({ $bound_pct })

@@ -237,6 +237,7 @@ stats-event = { $type } { $count }
 stats-events-none = 📥 今日收到的事件：无
 stats-ledger = 💰 账本：奖励 { $reward } · 阶梯奖励 { $tier } · 已撤销 { $reversed } · 已发放 { $paid }
 stats-tips-off = 💡 关闭安全提示的用户：{ $count }
+stats-flags = 🚩 待 /review 审核的风控标记：{ $count }
 stats-funnel = <b>转化漏斗</b>（比例均相对上一步）
     加入 { $joined }
     → 绑定推荐人 { $bound }（{ $bound_pct }）

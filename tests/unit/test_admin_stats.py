@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bot.services.admin_stats import AdminStats, Funnel, local_day_bounds
-from db.models import User
+from bot.services.fraud.signals import FraudSignals
+from db.models import FraudFlag, User
 from tests.conftest import T0
 from tests.support import message, person
 from tests.unit.test_admin import ADMIN, admin, say, set_status
@@ -45,6 +46,12 @@ async def seed(app, pipeline, transport, intake) -> None:  # noqa: ANN001
                  loan_id="L1", occurred_at=two_days_ago)
     await submit(intake, id="rv", type="reversal", user={"telegram_id": C}, event_id="sc")
     await submit(intake, id="po", type="payout", user={"telegram_id": B}, amount_fen=3000)
+    async with app.uow() as uow:  # one flag waiting for review, one already decided
+        signals = FraudSignals(uow)
+        await signals.raise_flag(B, "burst", {"count": 4}, app.clock.now())
+        decided = await signals.raise_flag(A, "velocity_hour", {"count": 6}, app.clock.now())
+        await uow.session.execute(update(FraudFlag).where(FraudFlag.id == decided).values(state="approved"))
+        await uow.commit()
 
 
 async def test_stats_numbers_match_the_seeded_program(app, pipeline, transport, intake):
@@ -61,6 +68,7 @@ async def test_stats_numbers_match_the_seeded_program(app, pipeline, transport, 
     # rewards: first loan 50 + 10, second credit 20 + 5, repayment 5; the second credit reversed; 30 paid out
     assert s.ledger == {"reward": 9000, "tier_bonus": 0, "reversal": 2500, "payout": 3000}
     assert s.funnel == Funnel(joined=7, bound=3, credit_approved=2, first_loan=1)
+    assert s.open_flags == 1
 
 
 async def test_stats_in_chat(app, pipeline, transport, intake):
@@ -75,6 +83,7 @@ async def test_stats_in_chat(app, pipeline, transport, intake):
             "second_credit 1") in text
     assert "rewards ¥90.00 · tier bonuses ¥0.00 · reversed ¥25.00 · paid out ¥30.00" in text
     assert "Safety tips turned off: 1" in text
+    assert "Anti-fraud flags waiting for /review: 1" in text
     funnel = re.sub(r"\s+", " ", text.split("Funnel</b>")[1])
     assert ("Joined 7 → bound to a referrer 3 (42.9%) → credit approved 2 (66.7%) → first loan 1 (50.0%)"
             in funnel)
@@ -86,6 +95,7 @@ async def test_stats_of_an_empty_program(app, pipeline, transport):
     text = await say(pipeline, transport, admin(), "/stats")
     assert "Users: 1 (active 1" in text  # the admin, who just wrote
     assert "Events received today: none" in text and "rewards ¥0.00" in text
+    assert "Anti-fraud flags waiting for /review: 0" in text
     assert "Referrals by level: L1 0 · L2 0" in text
     assert "Joined 1 → bound to a referrer 0 (0.0%) → credit approved 0 (—) → first loan 0 (—)" in \
         re.sub(r"\s+", " ", text)  # no share of nothing
