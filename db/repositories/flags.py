@@ -176,8 +176,15 @@ class FlagRepository:
         return [(FlagRow(*r[:-1]), r[-1]) for r in rows]
 
 
-    async def queue_of(self, user_id: int) -> list[FlagRow]:
-        """One user's open flags, oldest first."""
+    async def open_of_users(self, user_ids: list[int]) -> dict[int, list[FlagRow]]:
+        """These users' open flags, oldest first, in one query: /review shows each flag's siblings."""
+        found: dict[int, list[FlagRow]] = {}
+        if not user_ids:
+            return found
         rows = await self.session.execute(
-            select(*_COLUMNS).where(FraudFlag.user_id == user_id, FraudFlag.state == "open").order_by(FraudFlag.id))
-        return [FlagRow(*r) for r in rows]
+            select(*_COLUMNS).where(FraudFlag.user_id.in_(user_ids), FraudFlag.state == "open")
+            .order_by(FraudFlag.id))
+        for r in rows:
+            flag = FlagRow(*r)
+            found.setdefault(flag.user_id, []).append(flag)
+        return found

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from bot.clock import Clock
-from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
 from bot.services.admin_actions import AdminActions, Outcome as AdminOutcome
 from bot.services.audit import AuditLog
-from bot.services.rewards.balances import entry_state, rule_family
-from bot.services.rewards.money import yuan
+from bot.services.rewards.balances import entry_state
 from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.reversals import reversal_of
 from db.repositories.flags import FlagRow
@@ -79,10 +77,12 @@ class ReviewService:
         ids = [f.id for f in flags]
         held = await self.uow.ledger.held_sums(ids)
         gone = await self.uow.ledger.reversed_sums(ids)
-        users = await self.uow.users.get_many(sorted({f.user_id for f in flags}))
+        user_ids = sorted({f.user_id for f in flags})
+        users = await self.uow.users.get_many(user_ids)
+        open_flags = await self.uow.flags.open_of_users(user_ids)
         views = []
         for flag in flags:
-            others = [o for o in await self.uow.flags.queue_of(flag.user_id) if o.id != flag.id]
+            others = [o for o in open_flags.get(flag.user_id, []) if o.id != flag.id]
             views.append(FlagView(flag, users.get(flag.user_id), held.get(flag.id, 0), gone.get(flag.id, 0), others))
         return views
 
@@ -130,16 +130,12 @@ class ReviewService:
         rest get it from the maturity job when their hold ends. Returns how many were released."""
         entries = await self.uow.ledger.held_by(flag.id)
         if flag.user_id <= 0:
-            return len(entries)
+            return len(entries)  # platform-only: no chat to tell
         user = await self.uow.users.get(flag.user_id)
         approved = user.credit_approved_at if user else None
         still_open = await self.uow.flags.open_ids(flag.user_id)
         for entry in entries:
             if entry_state(entry, approved, now, False, still_open) != "available":
                 continue
-            await enqueue(self.uow.session, chat_id=flag.user_id, kind="ledger", text_key="notice-reward-available",
-                          args={"amount": yuan(entry.amount_fen), "level": entry.level,
-                                "rule": rule_family(entry.rule)},
-                          now=now, priority=PRIORITY_TRANSACTIONAL, dedup_key=f"available:{entry.id}")
-            self.uow.outbox_queued = True
+            await self.notices.available(entry.id, flag.user_id, entry.amount_fen, entry.level, entry.rule, now)
         return len(entries)

@@ -47,6 +47,13 @@ class LedgerNotices:
         await self._send(entry.beneficiary_id, "notice-payout", {"amount": yuan(-entry.amount_fen)},
                          f"entry:{entry_id}", now)
 
+    async def available(self, entry_id: int, beneficiary_id: int, amount_fen: int, level: int, rule: str,
+                        now: datetime) -> None:
+        """'Now available', once per entry (the matured job and a review's release share the key)."""
+        await self._send(beneficiary_id, "notice-reward-available",
+                         {"amount": yuan(amount_fen), "level": level, "rule": rule_family(rule)},
+                         f"available:{entry_id}", now)
+
     async def enqueue_matured(self, now: datetime) -> int:
         """'Now available' notices for earnings whose hold (and credit check) ended; once each."""
         e, rev = LedgerEntry, aliased(LedgerEntry)
@@ -67,7 +74,5 @@ class LedgerNotices:
                 ~exists().where(FraudFlag.id == e.hold_flag_id, FraudFlag.state == "open"),
             ).limit(1000))).all()
         for entry_id, beneficiary, amount, level, rule in rows:
-            await self._send(beneficiary, "notice-reward-available",
-                             {"amount": yuan(amount), "level": level, "rule": rule_family(rule)},
-                             f"available:{entry_id}", now)
+            await self.available(entry_id, beneficiary, amount, level, rule, now)
         return len(rows)
