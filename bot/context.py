@@ -165,7 +165,7 @@ class Context:
 
     # -- answers (buffered until commit) ----------------------------------------
     async def reply(self, text: str, keyboard: Keyboard | None = None, then: AfterSend | None = None) -> None:
-        self.actions.append(Action("send_message", {"chat_id": self.chat_id, "text": text, "keyboard": keyboard}, then))
+        await self.send_to(self.chat_id, text, keyboard, then)
 
     async def reply_photo(
         self, photo: Photo, caption: str | None = None, keyboard: Keyboard | None = None, then: AfterSend | None = None
@@ -197,9 +197,10 @@ class Context:
                                     "text": text, "keyboard": keyboard})
         )
 
-    async def send_to(self, chat_id: int, text: str, keyboard: Keyboard | None = None) -> None:
-        """A message to another chat than this one: e.g. a member's invite link, privately, for /invite in a group."""
-        self.actions.append(Action("send_message", {"chat_id": chat_id, "text": text, "keyboard": keyboard}))
+    async def send_to(self, chat_id: int, text: str, keyboard: Keyboard | None = None,
+                      then: AfterSend | None = None) -> None:
+        """A message to any chat: this one (reply), or e.g. a member's invite link, privately, for /invite in a group."""
+        self.actions.append(Action("send_message", {"chat_id": chat_id, "text": text, "keyboard": keyboard}, then))
 
     async def answer_inline(self, results: list[InlineArticle], button: StartButton | None = None,
                             cache_time: int = 10) -> None:
