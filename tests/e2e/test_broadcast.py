@@ -127,6 +127,9 @@ async def test_a_broadcast_to_300_users_at_telegrams_limits(bot_proc, fake, reci
 
 @pytest.mark.allow_log(r"interrupted sends requeued")
 async def test_a_broadcast_survives_kill_9_with_no_repeats_but_the_one_in_flight(bot_proc, fake, recipients):
+    # Marked before queueing: the running bot starts sending the moment the CLI commits,
+    # which on a busy machine is well before the CLI process has exited.
+    start = fake.mark()
     queued = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli.main", "broadcast", "--text", "<i>Second</i> notice", "--no-follow",
         cwd=str(bot_proc.workdir), env={**bot_proc.env, "PYTHONPATH": str(REPO_ROOT)},
@@ -137,7 +140,6 @@ async def test_a_broadcast_survives_kill_9_with_no_repeats_but_the_one_in_flight
     assert set(RECIPIENTS) - set(BLOCKED) <= reachable and not reachable & set(BLOCKED)
     # the 3 who blocked the bot were found out by the first broadcast and are skipped
     assert out.decode().startswith(f"broadcast #2 queued for {len(reachable)} recipients")
-    start = fake.mark()
 
     def second(since: int = start) -> list[Call]:
         return [c for c in sends(fake, since, "sendMessage", reachable) if "Second" in (c.sent_text or "")]
