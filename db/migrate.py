@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The newest revision in migrations/versions, kept here so a start on a migrated
+# database can see that in one SELECT without importing Alembic (with Mako and
+# Pygments: ~10 MiB resident and ~0.2 s). A test holds it equal to Alembic's head.
+HEAD_REVISION = "0004"
 # pg_advisory_xact_lock key shared by every process migrating this database ("RefB").
 PG_LOCK_KEY = 0x52656642
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -107,9 +111,23 @@ def _upgrade_sync(conn: "Connection", url: str, target: str) -> UpgradeResult:
     return UpgradeResult(before, _current_sync(conn))
 
 
+async def _stored_revision(conn: "AsyncConnection") -> str | None:
+    """alembic_version's row read with plain SQL; None when there is no such table (never migrated)."""
+    from sqlalchemy import inspect
+
+    if not await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
+        return None
+    return (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar()
+
+
 async def upgrade_to(url: str, target: str = "head") -> UpgradeResult:
     engine = _engine(url)
     try:
+        if target == "head":
+            async with engine.connect() as conn:
+                found = await _stored_revision(conn)
+            if found == HEAD_REVISION:
+                return UpgradeResult(found, found)
         async with engine.connect() as conn:
             await _lock(conn)
             result = await conn.run_sync(_upgrade_sync, url, target)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import io
 
-import qrcode
-from PIL import Image
-from qrcode.constants import ERROR_CORRECT_M
-
 
 def render_qr_png(data: str, box_size: int = 12, border: int = 4) -> bytes:
+    # Imported here: with file_ids reused, most processes render rarely or never, and
+    # qrcode with Pillow would hold ~5 MiB from start-up on.
+    import qrcode
+    from PIL import Image
+    from qrcode.constants import ERROR_CORRECT_M
+
     # M correction survives a crumpled or partly covered printout without a huge image.
     # A fixed mask: scoring all eight (the library's default) is 85 % of the
     # render time, and decoders read the mask from the symbol either way.

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from db.migrate import MIGRATIONS_DIR, check, current, head, upgrade, upgrade_to
+from db.migrate import HEAD_REVISION, MIGRATIONS_DIR, check, current, head, upgrade, upgrade_to
 from db.models import Base
 from tests.support import BACKENDS, PG_URL, pg_admin
 
@@ -151,6 +151,10 @@ async def test_partial_unique_index_keeps_its_where_clause(dbs: Databases) -> No
             await engine.dispose()
 
     await exercise()
+
+
+def test_the_head_kept_for_the_fast_path_is_alembics_head() -> None:
+    assert HEAD_REVISION == HEAD
 
 
 async def test_upgrade_twice_is_a_no_op(dbs: Databases) -> None:
