@@ -138,9 +138,9 @@ def _check(ledger: Ledger, report, balance, tz) -> list[str]:  # noqa: ANN001
             if kind in ("reward", "tier_bonus"):
                 row = SimpleNamespace(requires_check=held, lapse_at=lapse, available_at=available)
                 state = entry_state(row, ledger.approved_at, ledger.now, entry_id in reversed_ids)
-                sums[(state, level, rule)] += amount
+                sums[(state, level, rule, False)] += amount
             elif kind == "payout":
-                sums[("paid", 0, "payout")] -= amount
+                sums[("paid", 0, "payout", False)] -= amount
         expected_balance, expected = fold(dict(sums))
         got = report.all_time if cutoff is None else report.month
         if (got.by_level, got.by_rule) != (expected.by_level, expected.by_rule):

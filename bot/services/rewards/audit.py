@@ -59,6 +59,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bot.services.rewards.balances import Balance, BalanceService, Earnings, entry_state, rule_family
+from bot.services.rewards.overview import month_start
 from db.models import AuditEntry, Base, Binding, Code, Event, FraudFlag, LedgerEntry, ProgramVersion, User
 from db.repositories.ledger import EARNING_KINDS, EntryRow
 
@@ -161,9 +162,14 @@ def _check_payouts(report: AuditReport, uid: int, entries: list[EntryRow], appro
                            f"{available} fen was available from the entries before it")
 
 
-async def check_balances(app: "App", report: AuditReport, now: datetime) -> None:
-    """Part 1: every beneficiary's balance, recomputed in Python, against BalanceService (and the sums)."""
+async def check_balances(app: "App", report: AuditReport, now: datetime, since: datetime | None = None) -> None:
+    """Part 1: every beneficiary's balance, recomputed in Python, against BalanceService (and the sums).
+
+    `since`: also the earnings on entries created since then (what /earnings shows as "this
+    month", summed in the same pass as all time), recomputed from those entries alone.
+    """
     python: dict[int, tuple[Balance, Earnings]] = {}
+    recent: dict[int, Earnings] = {}
     signed: dict[int, int] = {}
     async with app.uow() as uow:
         session = uow.session
@@ -181,6 +187,9 @@ async def check_balances(app: "App", report: AuditReport, now: datetime) -> None
 
         def close(uid: int, group: list[EntryRow]) -> None:
             python[uid] = recompute(group, reversed_ids, approved.get(uid), now, open_flags)
+            if since is not None:
+                recent[uid] = recompute([e for e in group if e.created_at >= since], reversed_ids,
+                                        approved.get(uid), now, open_flags)[1]
             signed[uid] = sum(e.amount_fen for e in group)
             _check_payouts(report, uid, group, approved.get(uid), approval_applied.get(uid), open_flags)
 
@@ -203,7 +212,13 @@ async def check_balances(app: "App", report: AuditReport, now: datetime) -> None
 
         service = BalanceService(uow)
         for uid, (py_balance, py_earnings) in python.items():
-            sql_balance, sql_earnings = await service.summary(uid, now)
+            if since is None:
+                sql_balance, sql_earnings = await service.summary(uid, now)
+            else:
+                sql_balance, sql_earnings, sql_recent = await service.summary_since(uid, now, since)
+                if sql_recent != recent[uid]:
+                    report.problem(f"user {uid}: earnings since {since.isoformat()} from SQL {_earn(sql_recent)} "
+                                   f"!= recomputed from entries {_earn(recent[uid])}")
             if sql_balance != py_balance:
                 report.problem(f"user {uid}: balance from SQL {sql_balance.as_json()} != "
                                f"recomputed from entries {py_balance.as_json()}")
@@ -570,7 +585,7 @@ async def audit(app: "App", *, replay: bool = True, now: datetime | None = None,
     """
     report = AuditReport()
     now = now or app.clock.now()
-    await check_balances(app, report, now)
+    await check_balances(app, report, now, since=month_start(now, app.settings.tz))
     await check_entries(app, report)
     if replay:
         if status_changes is None:

@@ -68,11 +68,11 @@ def rule_family(rule: str) -> str:
     return rule.split(":", 1)[0]
 
 
-def fold(sums: dict[tuple[str, int, str], int]) -> tuple[Balance, Earnings]:
+def fold(sums: dict[tuple[str, int, str, bool], int]) -> tuple[Balance, Earnings]:
     totals: dict[str, int] = defaultdict(int)
     by_level: dict[int, int] = defaultdict(int)
     by_rule: dict[str, int] = defaultdict(int)
-    for (state, level, rule), fen in sums.items():
+    for (state, level, rule, _), fen in sums.items():
         totals[state] += fen
         if state in ("pending", "available"):
             by_level[level] += fen
@@ -90,8 +90,19 @@ class BalanceService:
     async def balance(self, user_id: int, now: datetime) -> Balance:
         return (await self.summary(user_id, now))[0]
 
-    async def summary(self, user_id: int, now: datetime, since: datetime | None = None) -> tuple[Balance, Earnings]:
+    async def summary(self, user_id: int, now: datetime) -> tuple[Balance, Earnings]:
+        return fold(await self._sums(user_id, now))
+
+    async def summary_since(self, user_id: int, now: datetime, since: datetime) -> tuple[Balance, Earnings, Earnings]:
+        """The balance, all-time earnings and earnings on entries created since `since`, in one pass."""
+        sums = await self._sums(user_id, now, since)
+        balance, all_time = fold(sums)
+        _, recent = fold({key: fen for key, fen in sums.items() if key[3]})
+        return balance, all_time, recent
+
+    async def _sums(self, user_id: int, now: datetime,
+                    since: datetime | None = None) -> dict[tuple[str, int, str, bool], int]:
         user = await self.uow.users.get(user_id)
         approved = user.credit_approved_at if user else None
         open_flags = await self.uow.flags.open_ids(user_id)
-        return fold(await self.uow.ledger.state_sums(user_id, approved, now, since, open_flags))
+        return await self.uow.ledger.state_sums(user_id, approved, now, open_flags, since)

@@ -50,9 +50,7 @@ class RewardsView:
         return Overview(balance, qualified, next_tier, await quality_score(self.uow, user_id), program.perk(locale))
 
     async def earnings(self, user_id: int, now: datetime) -> EarningsReport:
-        service = BalanceService(self.uow)
-        _, all_time = await service.summary(user_id, now)
-        _, month = await service.summary(user_id, now, since=month_start(now, self.tz))
+        _, all_time, month = await BalanceService(self.uow).summary_since(user_id, now, month_start(now, self.tz))
         return EarningsReport(month, all_time)
 
     async def recent(self, user_id: int, limit: int = 20) -> list[EntryRow]:
