@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -70,6 +71,24 @@ async def test_duplicates_and_conflicts(app, pipeline, transport, intake):
     assert (await intake.submit(changed, received_at=T0)).http_status == 409
     async with app.uow() as uow:
         assert len(await uow.ledger.all_entries()) == 2
+
+
+async def test_an_event_dated_in_the_future_is_400_and_stored_nowhere(app, pipeline, transport, intake):
+    await chain(pipeline, transport)
+    ahead = body(id="e-future", type="first_loan", user={"telegram_id": C}, amount_fen=100000,
+                 occurred_at=(T0 + timedelta(minutes=6)).isoformat())
+    refused = await intake.submit(ahead, received_at=T0)
+    assert refused.http_status == 400 and refused.body["error"].startswith("occurred_at: ")
+    assert "after the time it was received" in refused.body["error"]
+    async with app.uow() as uow:
+        assert await uow.events.by_key("e-future") is None
+        assert await uow.ledger.all_entries() == []
+    # Within the clock difference tolerated for signatures (5 minutes) it is applied.
+    skewed = body(id="e-skew", type="first_loan", user={"telegram_id": C}, amount_fen=100000,
+                  occurred_at=(T0 + timedelta(minutes=4)).isoformat())
+    assert (await intake.submit(skewed, received_at=T0)).http_status == 202
+    # The refused one, resent once it has happened, is a new event, not a conflict.
+    assert (await intake.submit(ahead, received_at=T0 + timedelta(minutes=6))).http_status == 202
 
 
 async def test_held_until_credit_check_then_released(app, pipeline, transport, intake):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import AsyncIterator
 
 from sqlalchemy import func, select
@@ -24,6 +24,10 @@ from bot.services.profile import ProfileService
 from bot.services.rewards.notices import LedgerNotices
 
 
+# The clock difference tolerated between the platform and us, as for signatures (bot/api/signing.py).
+MAX_CLOCK_SKEW = timedelta(seconds=300)
+
+
 class EventIntake:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -34,6 +38,11 @@ class EventIntake:
             event = parse_event(raw)
         except InvalidEvent as exc:
             return Submission.invalid(str(exc))
+        if event.occurred_at > received_at + MAX_CLOCK_SKEW:
+            # A future date would start the hold (and pick the program version) from a time that
+            # has not come; the platform's clock or payload is wrong, and it should hear so.
+            return Submission.invalid(f"occurred_at: is {event.occurred_at.isoformat()}, after the time it was "
+                                      f"received ({received_at.isoformat()}); events must have happened")
         canonical = event.canonical.decode()
         app = self.app
         async with app.uow() as uow:
