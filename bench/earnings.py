@@ -136,7 +136,7 @@ def _check(ledger: Ledger, report, balance, tz) -> list[str]:  # noqa: ANN001
             if cutoff is not None and created < cutoff:
                 continue
             if kind in ("reward", "tier_bonus"):
-                row = SimpleNamespace(requires_check=held, lapse_at=lapse, available_at=available)
+                row = SimpleNamespace(requires_check=held, lapse_at=lapse, available_at=available, hold_flag_id=None)
                 state = entry_state(row, ledger.approved_at, ledger.now, entry_id in reversed_ids)
                 sums[(state, level, rule, False)] += amount
             elif kind == "payout":
