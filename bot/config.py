@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # A burst: this many referees bound under one referrer within FRAUD_BURST_SECONDS.
     fraud_burst_count: int = Field(default=4, ge=2)
     fraud_burst_seconds: float = Field(default=10.0, gt=0)
+    # A beneficiary with this many ledger entries after their latest checkpoint gets a new one
+    # (bot/services/rewards/checkpoints.py), so their balance reads stop summing every entry;
+    # 0 turns checkpoints off.
+    ledger_checkpoint_entries: int = Field(default=2000, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -38,6 +38,9 @@ def guard_ddl(table: str, prefix: str, hint: str) -> dict[str, dict[str, list[st
 
 GUARD_DDL = guard_ddl("ledger_entries", "ledger", "add a reversal or payout entry instead")
 AUDIT_GUARD_DDL = guard_ddl("audit_log", "audit", "the audit log is never rewritten")
+CHECKPOINT_GUARD_DDL = guard_ddl("ledger_checkpoints", "checkpoint", "write a newer checkpoint instead")
+CHECKPOINT_SUMS_GUARD_DDL = guard_ddl("ledger_checkpoint_sums", "checkpoint_sums",
+                                      "the sums of a checkpoint are fixed when it is written")
 
 
 def attach(table: Table, ddl: dict[str, dict[str, list[str]]] = GUARD_DDL) -> None:

@@ -8,13 +8,14 @@
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -288,6 +289,12 @@ class LedgerEntry(Base):
         Index("ix_ledger_beneficiary_kind", "beneficiary_id", "kind"),
         Index("ix_ledger_referee", "referee_id", "rule"),
         Index("ix_ledger_available", "available_at"),
+        # What a checkpointed read sums: entries after the checkpoint, entries still in their
+        # hold then, and the few a fraud flag holds.
+        Index("ix_ledger_beneficiary_id", "beneficiary_id", "id"),
+        Index("ix_ledger_beneficiary_available", "beneficiary_id", "available_at"),
+        Index("ix_ledger_held", "beneficiary_id", sqlite_where=text("hold_flag_id IS NOT NULL"),
+              postgresql_where=text("hold_flag_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
@@ -313,6 +320,47 @@ class LedgerEntry(Base):
 
 
 ledger_guard.attach(LedgerEntry.__table__)
+
+
+class LedgerCheckpoint(Base):
+    """A beneficiary's settled sums up to an entry id, so a read sums only what came after.
+
+    Written by bot/services/rewards/checkpoints.py, never updated (triggers, as for the ledger):
+    balances stay derived from entries, and `ledger check` recomputes every checkpoint. Settled
+    means its state can no longer change except by a later reversal entry (which reads handle
+    on their own): a payout, or an earning without a fraud hold, past its hold at `as_of`, and
+    not waiting for a credit check (`approved_at`: the approval the sums assumed, set once).
+    """
+
+    __tablename__ = "ledger_checkpoints"
+    __table_args__ = (UniqueConstraint("beneficiary_id", "upto_entry_id", name="uq_ledger_checkpoints_upto"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    upto_entry_id: Mapped[int] = mapped_column(BigInteger)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tz: Mapped[str] = mapped_column(String(64))  # the zone of the month buckets
+    entries: Mapped[int] = mapped_column(Integer)  # how many entries the sums cover
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerCheckpointSum(Base):
+    """One checkpoint's settled fen by (state, level, rule, local month the entries were created in)."""
+
+    __tablename__ = "ledger_checkpoint_sums"
+    __table_args__ = (CheckConstraint("state IN ('available', 'lapsed', 'paid')", name="state"),)
+
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("ledger_checkpoints.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(48), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+ledger_guard.attach(LedgerCheckpoint.__table__, ledger_guard.CHECKPOINT_GUARD_DDL)
+ledger_guard.attach(LedgerCheckpointSum.__table__, ledger_guard.CHECKPOINT_SUMS_GUARD_DDL)
 
 
 class RuleAck(Base):

@@ -12,6 +12,7 @@ from db.repositories.drafts import DraftRepository
 from db.repositories.events import EventRepository
 from db.repositories.flags import FlagRepository
 from db.repositories.groups import GroupRepository
+from db.repositories.checkpoints import CheckpointRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.programs import ProgramRepository
 from db.repositories.referrals import ReferralRepository
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.flags = FlagRepository(self.session)
         self.groups = GroupRepository(self.session)
         self.stations = StationRepository(self.session)
+        self.checkpoints = CheckpointRepository(self.session)
         return self
 
     async def __aexit__(

@@ -41,6 +41,25 @@ async def notify_matured(app: App, stop: asyncio.Event, interval: float = MATURI
     await every(interval, stop, round_, "queueing 'now available' notices")
 
 
+CHECKPOINT_INTERVAL = 600.0  # seconds; a checkpoint saves read time, it is never needed for correctness
+
+
+async def checkpoint_ledgers(app: App, stop: asyncio.Event, interval: float = CHECKPOINT_INTERVAL) -> None:
+    """Writes ledger checkpoints for beneficiaries with LEDGER_CHECKPOINT_ENTRIES new entries."""
+    from bot.services.rewards.checkpoints import CheckpointWriter
+
+    settings = app.settings
+    writer = CheckpointWriter(app.uow, settings.tz, settings.timezone)
+
+    async def round_() -> None:
+        written = await writer.write_due(settings.ledger_checkpoint_entries, app.clock.now)
+        if written:
+            log.info("wrote %d ledger checkpoints", written)
+
+    if settings.ledger_checkpoint_entries:
+        await every(interval, stop, round_, "writing ledger checkpoints")
+
+
 async def send_tips(app: App, stop: asyncio.Event, interval: float | None = None) -> None:
     """Queues risk-education tips for users due one, every TIP_CHECK_SECONDS (a batch per run)."""
     from bot.services.tips import TipQueue, TipSchedule

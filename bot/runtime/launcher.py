@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import ConfigError, Settings
-from bot.runtime.jobs import follow_broadcasts, notify_matured, send_tips
+from bot.runtime.jobs import checkpoint_ledgers, follow_broadcasts, notify_matured, send_tips
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
 
@@ -122,13 +122,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     web_runner = None
-    sender = sender_task = jobs = tips = progress = None
+    sender = sender_task = jobs = tips = progress = checkpoints = None
     try:
         app.bot_username = await runtime.open(pipeline)
         await register_commands(app, runtime.transport)
         sender, sender_task = start_outbox(app, runtime.transport)
         jobs = asyncio.create_task(notify_matured(app, stop), name="matured-notices")
         tips = asyncio.create_task(send_tips(app, stop), name="risk-tips")
+        checkpoints = asyncio.create_task(checkpoint_ledgers(app, stop), name="ledger-checkpoints")
         progress = asyncio.create_task(follow_broadcasts(app, runtime.transport, stop), name="broadcast-progress")
         # The platform API listens in both modes, and before Telegram can reach the webhook.
         web_runner = await _start_web(settings, runtime, app)
@@ -149,7 +150,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await pipeline.drain()
         if sender is not None:
             sender.stop()
-            await asyncio.gather(*(t for t in (sender_task, jobs, tips, progress) if t is not None),
+            await asyncio.gather(*(t for t in (sender_task, jobs, tips, progress, checkpoints) if t is not None),
                                  return_exceptions=True)
         await runtime.close()
         await app.close()

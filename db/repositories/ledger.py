@@ -1,17 +1,20 @@
-"""Ledger queries. Balances are derived from entries at read time, never kept as counters."""
+"""Ledger queries. Balances are derived from entries at read time (plus, for a big referrer, an
+immutable checkpoint of settled sums that `ledger check` recomputes), never kept as counters."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, literal_column, or_, select, text
+from sqlalchemy import and_, case, false, func, literal_column, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Event, LedgerEntry, ReferralClosure
+from db.repositories.checkpoints import EARNING_KINDS, SUMMED_KINDS, Checkpoint, CheckpointRepository, \
+    unsettled_branches
 
-EARNING_KINDS = ("reward", "tier_bonus")
 _CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
@@ -82,6 +85,22 @@ def state_case(approved_at: datetime | None, now: datetime, reversed_, e=LedgerE
     return case((reversed_, "reversed"), (lapsed, "lapsed"), (pending, "pending"), else_="available")
 
 
+_TAIL_COLUMNS = (LedgerEntry.kind, LedgerEntry.requires_check, LedgerEntry.lapse_at, LedgerEntry.available_at,
+                 LedgerEntry.hold_flag_id, LedgerEntry.created_at, LedgerEntry.level, LedgerEntry.rule,
+                 LedgerEntry.amount_fen)
+
+
+def _usable(cp: Checkpoint, approved_at: datetime | None, since: datetime | None) -> bool:
+    """A checkpoint serves this read if it assumed no approval or this one (it is set once), and
+    `since`, if asked, is a local month start in its zone: its sums are split by local month."""
+    if cp.approved_at is not None and cp.approved_at != approved_at:
+        return False
+    if since is None:
+        return True
+    local = since.astimezone(ZoneInfo(cp.tz))
+    return local.day == 1 and local.time() == time(0)
+
+
 def _state(lapsed: bool | None, pending: bool | None) -> str:
     # NULL (a lapse time that isn't set) counts as false, as it does in state_case's CASE.
     return "lapsed" if lapsed else "pending" if pending else "available"
@@ -149,23 +168,35 @@ class LedgerRepository:
         what they reversed to 'reversed'. A reversal has the beneficiary of what it reverses, so
         both stay on this user's index range; joining every entry to its possible reversal made
         PostgreSQL sort 100,000 rows per call.
+
+        With a usable checkpoint (db.repositories.checkpoints) the first statement reads only the
+        entries it does not cover, and its sums are added: a big referrer's read goes from every
+        entry to the recent ones. Reversals are unaffected: the second statement reads them all.
         """
         if self.session.get_bind().dialect.name == "postgresql":
             # asyncpg prepares statements, and after five runs PostgreSQL may switch to a generic
             # plan, blind to `now` and to how many rows this user has: measured 87 ms against 29 ms
             # for a custom plan at 100,000 entries. For this transaction only.
             await self.session.execute(_CUSTOM_PLANS)
-        e = LedgerEntry
+        cp = await CheckpointRepository(self.session).latest(user_id)
+        if cp is not None and not _usable(cp, approved_at, since):
+            cp = None
+        if cp is None:
+            e, where = LedgerEntry, [LedgerEntry.beneficiary_id == user_id, LedgerEntry.kind.in_(SUMMED_KINDS)]
+        else:
+            # Only what the checkpoint does not cover; its sums are added below.
+            tail = union_all(*unsettled_branches(user_id, cp, *_TAIL_COLUMNS)).subquery("tail")
+            e, where = tail.c, []
         # Grouped by the raw predicates, not by a CASE: booleans hash into a handful of
         # groups, where a text CASE made PostgreSQL sort every row. The same expression objects
         # go to SELECT and GROUP BY, since PostgreSQL matches them by their parameters.
-        lapsed, pending = state_flags(approved_at, now, open_flags=open_flags)
+        lapsed, pending = state_flags(approved_at, now, e, open_flags)
         # Without `since`, no such column: PostgreSQL refuses a constant in GROUP BY.
         recent = [e.created_at >= since] if since is not None else []
         sums: dict[tuple[str, int, str, bool], int] = defaultdict(int)
         rows = await self.session.execute(
             select(e.kind, lapsed, pending, e.level, e.rule, func.sum(e.amount_fen), *recent)
-            .where(e.beneficiary_id == user_id, e.kind.in_(EARNING_KINDS + ("payout",)))
+            .where(*where)
             .group_by(e.kind, lapsed, pending, e.level, e.rule, *recent))
         for kind, was_lapsed, was_pending, level, rule, total, *is_recent in rows:
             is_recent = bool(is_recent and is_recent[0])
@@ -173,6 +204,10 @@ class LedgerRepository:
                 sums[("paid", 0, "payout", is_recent)] -= int(total)
             else:
                 sums[(_state(was_lapsed, was_pending), int(level), rule, is_recent)] += int(total)
+        if cp is not None:
+            first_recent = since.astimezone(ZoneInfo(cp.tz)).date() if since is not None else None
+            for state, level, rule, month, fen in cp.sums:
+                sums[(state, level, rule, first_recent is not None and month >= first_recent)] += fen
         original, reversal = aliased(LedgerEntry), aliased(LedgerEntry)
         o_lapsed, o_pending = state_flags(approved_at, now, original, open_flags)
         o_recent = [original.created_at >= since] if since is not None else []

@@ -32,8 +32,11 @@ from bot.services.codes import CodeService
 from bot.services.events.intake import EventIntake
 from bot.services.fraud.review import DECISIONS, ReviewService
 from bot.services.fraud.signals import FraudLimits
-from bot.services.rewards.audit import AuditReport, audit, check_balances, check_entries, recompute
+from bot.services.rewards.audit import AuditReport, audit, check_balances, check_checkpoints, check_entries, \
+    recompute
 from bot.services.rewards.balances import BalanceService
+from bot.services.rewards.checkpoints import CheckpointWriter
+from bot.services.rewards.overview import month_start
 from bot.services.rewards.program import DEFAULT_PROGRAM, parse_program
 from bot.services.rewards.programs import ProgramBook
 from db.engine import make_engine, make_sessionmaker
@@ -69,6 +72,7 @@ class HoldsMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.clock = FrozenClock(T0)
         self.app = self.run(make_app(self.clock))
+        self.steps = 0
         self.intake = EventIntake(self.app)
         self.users: list[int] = []
         self.bound: list[int] = []
@@ -164,6 +168,12 @@ class HoldsMachine(RuleBasedStateMachine):
         done = self.submit("payout", uid, amount_fen=max(available // share, 1))
         assert (done["status"] == 202) == (available >= 1) == (self.entry_count() == before + 1)
 
+    @rule()
+    def checkpoints_are_written(self) -> None:
+        """The checkpoint job's work, at any moment: no balance may change by it (the invariants compare)."""
+        settings_ = self.app.settings
+        self.run(CheckpointWriter(self.app.uow, settings_.tz, settings_.timezone).write_due(1, self.clock.now))
+
     @rule(delta=st.sampled_from([timedelta(hours=2), timedelta(days=1), timedelta(days=3)]))
     def time_passes(self, delta: timedelta) -> None:
         self.clock.at += delta
@@ -203,8 +213,13 @@ class HoldsMachine(RuleBasedStateMachine):
     @invariant()
     def states_add_up_and_held_is_never_available(self) -> None:
         report = AuditReport()
-        # "Since" three days back: the step's entries straddle it, as a month's start does.
-        self.run(check_balances(self.app, report, self.clock.now(), since=self.clock.now() - timedelta(days=3)))
+        # "Since" the month's start (what /earnings asks, and what checkpoints serve) or three days
+        # back (a split no checkpoint serves, so the read sums every entry), by turns.
+        now = self.clock.now()
+        self.steps += 1
+        since = month_start(now, self.app.settings.tz) if self.steps % 2 else now - timedelta(days=3)
+        self.run(check_balances(self.app, report, now, since=since))
+        self.run(check_checkpoints(self.app, report))
         self.run(check_entries(self.app, report))
         assert report.ok, report.problems
 

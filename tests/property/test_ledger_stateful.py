@@ -50,8 +50,10 @@ from bot.i18n import I18n
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
 from bot.services.events.intake import EventIntake
-from bot.services.rewards.audit import AuditReport, audit, check_balances, check_entries
+from bot.services.rewards.audit import AuditReport, audit, check_balances, check_checkpoints, check_entries
 from bot.services.rewards.balances import BalanceService
+from bot.services.rewards.checkpoints import CheckpointWriter
+from bot.services.rewards.overview import month_start
 from bot.services.rewards.program import DEFAULT_PROGRAM, Program, parse_program
 from bot.services.rewards.programs import ProgramBook
 from db.engine import make_engine, make_sessionmaker
@@ -555,6 +557,12 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.entry_count() == before
         self.tick()
 
+    @rule()
+    def checkpoints_are_written(self) -> None:
+        """The checkpoint job's work, at any moment: no balance may change by it (the invariants compare)."""
+        settings_ = self.app.settings
+        self.run(CheckpointWriter(self.app.uow, settings_.tz, settings_.timezone).write_due(1, self.clock.now))
+
     @rule(delta=st.sampled_from([timedelta(hours=1), timedelta(hours=23), timedelta(days=1), timedelta(days=2),
                                  timedelta(days=31)]))
     def time_passes(self, delta: timedelta) -> None:
@@ -591,8 +599,12 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def ledger_is_consistent(self) -> None:
         report = AuditReport()
-        # "Since" three days back: the step's entries straddle it, as a month's start does.
-        self.run(check_balances(self.app, report, self.clock.now(), since=self.clock.now() - timedelta(days=3)))
+        # "Since" the month's start (what /earnings asks, and what checkpoints serve) or three days
+        # back (a split no checkpoint serves, so the read sums every entry), by turns.
+        now = self.clock.now()
+        since = month_start(now, self.app.settings.tz) if self.steps % 2 else now - timedelta(days=3)
+        self.run(check_balances(self.app, report, now, since=since))
+        self.run(check_checkpoints(self.app, report))
         self.steps += 1
         if self.steps % ENTRY_CHECK_EVERY == 0:
             self.run(check_entries(self.app, report))

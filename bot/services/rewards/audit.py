@@ -54,13 +54,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bot.services.rewards.balances import Balance, BalanceService, Earnings, entry_state, rule_family
+from bot.services.rewards.checkpoints import CheckpointWriter
 from bot.services.rewards.overview import month_start
-from db.models import AuditEntry, Base, Binding, Code, Event, FraudFlag, LedgerEntry, ProgramVersion, User
+from db.models import AuditEntry, Base, Binding, Code, Event, FraudFlag, LedgerCheckpoint, LedgerEntry, \
+    ProgramVersion, User
 from db.repositories.ledger import EARNING_KINDS, EntryRow
 
 if TYPE_CHECKING:
@@ -235,6 +238,26 @@ async def check_balances(app: "App", report: AuditReport, now: datetime, since: 
 
 def _earn(earnings: Earnings) -> str:
     return f"by level {dict(sorted(earnings.by_level.items()))}, by rule {dict(sorted(earnings.by_rule.items()))}"
+
+
+async def check_checkpoints(app: "App", report: AuditReport) -> None:
+    """Each beneficiary's latest checkpoint (the one reads add) against its sums recomputed from the entries.
+
+    Superseded checkpoints are never read again, and recomputing each of them would cost a
+    big referrer's whole ledger per checkpoint.
+    """
+    async with app.uow() as uow:
+        owners = (await uow.session.execute(select(LedgerCheckpoint.beneficiary_id).distinct())).scalars().all()
+        for uid in sorted(owners):
+            cp = await uow.checkpoints.latest(uid)
+            if cp is not None:
+                writer = CheckpointWriter(app.uow, ZoneInfo(cp.tz), cp.tz)
+                sums, count = await writer.settled_sums(uow, uid, cp.upto_entry_id, cp.as_of, cp.approved_at)
+                stored = {(state, level, rule, month): fen for state, level, rule, month, fen in cp.sums}
+                if stored != sums or count != cp.entries:
+                    report.problem(f"user {uid}: checkpoint #{cp.id} (entries up to {cp.upto_entry_id}) holds "
+                                   f"{cp.entries} entries and {sorted(stored.items())}, but its entries give "
+                                   f"{count} and {sorted(sums.items())}")
 
 
 # -------------------------------------------------------------------------------------------- invariants
@@ -586,6 +609,7 @@ async def audit(app: "App", *, replay: bool = True, now: datetime | None = None,
     report = AuditReport()
     now = now or app.clock.now()
     await check_balances(app, report, now, since=month_start(now, app.settings.tz))
+    await check_checkpoints(app, report)
     await check_entries(app, report)
     if replay:
         if status_changes is None:
