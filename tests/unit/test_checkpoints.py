@@ -183,3 +183,16 @@ async def test_the_running_bots_job_writes_them_and_can_be_turned_off(app, pipel
     stop.set()
     await asyncio.wait_for(job, 5)
     assert [(uid, n) for uid, _, n in await checkpoints(app)] == [(A, 2), (B, 2)]
+
+
+async def test_two_instances_writing_the_same_checkpoint_keep_one(app, pipeline, transport, intake):
+    import asyncio
+
+    await chain(pipeline, transport)
+    await approve(intake, A, B)
+    await converted(intake, "e9")
+    app.clock.advance(days=2)
+    results = await asyncio.gather(*(writer(app).write(B, app.clock.now()) for _ in range(3)))
+    assert len([r for r in results if r is not None]) >= 1
+    assert [uid for uid, _, _ in await checkpoints(app)] == [B]
+    assert (await balance(app, B)).available == 5000

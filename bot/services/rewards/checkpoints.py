@@ -17,6 +17,8 @@ from collections import defaultdict
 from datetime import date, datetime, tzinfo
 from typing import Callable
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.services.rewards.balances import entry_state
 from db.uow import UnitOfWork
 
@@ -47,12 +49,16 @@ class CheckpointWriter:
             await uow.commit()  # at once: on PostgreSQL this holds a SHARE lock on the ledger
         if upto is None or (latest is not None and latest.upto_entry_id >= upto):
             return None
-        async with self.uow() as uow:
-            sums, count = await self.settled_sums(uow, user_id, upto, now, approved)
-            checkpoint_id = await uow.checkpoints.add(
-                user_id=user_id, upto_entry_id=upto, as_of=now, approved_at=approved, tz=self.tz_name,
-                entries=count, created_at=now, sums=sums)
-            await uow.commit()
+        try:
+            async with self.uow() as uow:
+                sums, count = await self.settled_sums(uow, user_id, upto, now, approved)
+                checkpoint_id = await uow.checkpoints.add(
+                    user_id=user_id, upto_entry_id=upto, as_of=now, approved_at=approved, tz=self.tz_name,
+                    entries=count, created_at=now, sums=sums)
+                await uow.commit()
+        except IntegrityError:
+            # Another instance's job wrote this very checkpoint (unique per beneficiary and entry id).
+            return None
         return checkpoint_id
 
     async def settled_sums(self, uow: UnitOfWork, user_id: int, upto: int, as_of: datetime,
