@@ -8,7 +8,7 @@ the target's outcome.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.clock import FrozenClock
@@ -40,6 +40,7 @@ class EventApplier:
         self.binding = BindingService(uow, FrozenClock(clock_now), levels, fraud)
         self.identities = Identities(uow, self.binding)
         self.now = clock_now
+        self._marked: set[int] = set()  # events set to (applied, no detail) by _mark in this transaction
 
     async def apply(self, event: EventRow, referral_code: str | None = None) -> Result:
         result = await self._dispatch(event, referral_code)
@@ -52,6 +53,8 @@ class EventApplier:
         return result
 
     async def _record(self, event: EventRow, result: Result) -> None:
+        if result == Result("applied") and event.id in self._marked:
+            return  # _mark wrote exactly this (applied, no detail, applied now)
         applied_at = self.now if result.outcome == "applied" else None
         await self.uow.events.set_outcome(event.id, result.outcome, detail=result.detail, applied_at=applied_at)
 
@@ -72,7 +75,7 @@ class EventApplier:
         if user is None:
             return Result("pending_user", "no user with these ids yet; applied when the platform links them")
         await self._mark(event, user.id)
-        event = await self.uow.events.get(event.id)
+        event = replace(event, user_id=user.id, outcome="applied")  # what _mark wrote
         if kind == "credit_approved":
             first = await self.uow.users.set_credit_approved(user.id, event.occurred_at)
             return Result("applied", None if first else "credit check was already approved")
@@ -91,6 +94,7 @@ class EventApplier:
     async def _mark(self, event: EventRow, user_id: int) -> None:
         """Applied first, so counts taken while applying (first loan, caps, tiers) include this event."""
         await self.uow.events.set_outcome(event.id, "applied", user_id=user_id, applied_at=self.now)
+        self._marked.add(event.id)
 
     async def _registered(self, event: EventRow, referral_code: str | None) -> Result:
         resolved = await self.identities.find_or_create(event.telegram_id, event.external_id, self.now)
