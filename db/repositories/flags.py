@@ -122,6 +122,19 @@ class FlagRepository:
             query = query.with_for_update(read=True)
         return (await self.session.execute(query, {"uid": user_id})).scalar_one_or_none()
 
+    async def earliest_open_of(self, user_ids: list[int]) -> dict[int, int]:
+        """earliest_open(share_lock=True) for several users in one statement: {user: flag} for those with one."""
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(FraudFlag.id, FraudFlag.user_id)
+            .where(FraudFlag.user_id.in_(user_ids), FraudFlag.state == "open")
+            .order_by(FraudFlag.id).with_for_update(read=True))
+        earliest: dict[int, int] = {}
+        for flag_id, user_id in rows:
+            earliest.setdefault(user_id, flag_id)
+        return earliest
+
     async def open_of(self, user_id: int, kind: str) -> FlagRow | None:
         row = (await self.session.execute(
             select(*_COLUMNS).where(FraudFlag.user_id == user_id, FraudFlag.kind == kind,

@@ -14,3 +14,8 @@ from db.uow import UnitOfWork
 async def hold_for(uow: UnitOfWork, beneficiary_id: int) -> int | None:
     """The flag that holds a new earning of `beneficiary_id`, or None (nearly always)."""
     return await uow.flags.earliest_open(beneficiary_id, share_lock=True)
+
+
+async def holds_for(uow: UnitOfWork, beneficiary_ids: list[int]) -> dict[int, int]:
+    """hold_for for several beneficiaries (an event's upline) in one statement; absent: not held."""
+    return await uow.flags.earliest_open_of(beneficiary_ids)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
-from bot.services.fraud.holds import hold_for
+from bot.services.fraud.holds import hold_for, holds_for
 from bot.services.fraud.signals import IDLE_MIN_REFEREES, FraudSignals
 from bot.services.rewards.balances import rule_family
 from bot.services.rewards.levels import level_payouts
@@ -29,6 +29,7 @@ from bot.services.rewards.program import Program
 from bot.services.rewards.tiers import award_tiers, due_tiers
 from db.repositories.events import EventRow
 from db.repositories.ledger import NewEntry
+from db.repositories.users import UserRow
 from db.uow import UnitOfWork
 
 
@@ -63,22 +64,28 @@ class ConversionRewards:
                 return result
         upline = await self.uow.referrals.upline(referee_id, program.levels)
         available_at = event.occurred_at + timedelta(days=program.hold_days)
+        payouts = level_payouts(program, rule, upline)
+        # The upline's rows and holds in one statement each, not one per level.
+        people = await self.uow.users.get_many(sorted({p.beneficiary_id for p in payouts} | set(upline[:1])))
         if rule == "first_loan" and upline:
-            await self._screen_tier(program, upline[0], now)
-        for payout in level_payouts(program, rule, upline):
+            await self._screen_tier(program, upline[0], now, people.get(upline[0]))
+        # After the screen: a flag it raised holds this event's earnings too.
+        holds = await holds_for(self.uow, [p.beneficiary_id for p in payouts])
+        for payout in payouts:
             await self._pay(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
-                            payout.amount_fen, result)
+                            people.get(payout.beneficiary_id), holds.get(payout.beneficiary_id), payout.amount_fen,
+                            result)
         if rule == "first_loan" and upline:
-            await self._tiers(event, program, now, available_at, upline[0], result)
+            await self._tiers(event, program, now, available_at, upline[0], people.get(upline[0]), result)
         return result
 
-    async def _eligible(self, beneficiary_id: int, result: Applied) -> tuple[bool, bool, datetime | None]:
-        """(may earn, held for the credit check, approved at)."""
-        user = await self.uow.users.get(beneficiary_id)
+    @staticmethod
+    def _eligible(beneficiary_id: int, user: UserRow | None, result: Applied) -> tuple[bool, bool]:
+        """(may earn, held for the credit check)."""
         if user is None or user.status == "frozen":
             result.skipped.append(f"beneficiary {beneficiary_id} is frozen")
-            return False, False, None
-        return True, user.credit_approved_at is None, user.credit_approved_at
+            return False, False
+        return True, user.credit_approved_at is None
 
     def _check(self, program: Program, now: datetime) -> tuple[bool, datetime | None]:
         if not program.referrer_requires_credit_check:
@@ -86,23 +93,23 @@ class ConversionRewards:
         return True, now + timedelta(days=program.unverified_lapse_days)
 
     async def _pay(self, event: EventRow, referee_id: int, program: Program, now: datetime, available_at: datetime,
-                   level: int, beneficiary_id: int, amount: int, result: Applied) -> None:
-        may_earn, unapproved, _ = await self._eligible(beneficiary_id, result)
+                   level: int, beneficiary_id: int, user: UserRow | None, hold: int | None, amount: int,
+                   result: Applied) -> None:
+        may_earn, unapproved = self._eligible(beneficiary_id, user, result)
         if not may_earn:
             return
         requires_check, lapse_at = self._check(program, now)
         entry = NewEntry(event_id=event.id, beneficiary_id=beneficiary_id, level=level, rule=event.type,
                          kind="reward", amount_fen=amount, program_version=program.version,
                          available_at=available_at, created_at=now, referee_id=referee_id,
-                         requires_check=requires_check, lapse_at=lapse_at,
-                         hold_flag_id=await hold_for(self.uow, beneficiary_id))
+                         requires_check=requires_check, lapse_at=lapse_at, hold_flag_id=hold)
         entry_id = await self.uow.ledger.add(entry)
         result.entries += 1
         await self._notify(entry_id, entry, requires_check and unapproved, now)
 
     async def _tiers(self, event: EventRow, program: Program, now: datetime, available_at: datetime,
-                     referrer_id: int, result: Applied) -> None:
-        may_earn, unapproved, _ = await self._eligible(referrer_id, Applied())
+                     referrer_id: int, referrer: UserRow | None, result: Applied) -> None:
+        may_earn, unapproved = self._eligible(referrer_id, referrer, Applied())
         if not may_earn:
             return
         # Two first loans of one referrer's referees at once must not both see the tier unpaid.
@@ -112,12 +119,11 @@ class ConversionRewards:
             result.entries += 1
             await self._notify(entry_id, entry, entry.requires_check and unapproved, now)
 
-    async def _screen_tier(self, program: Program, referrer_id: int, now: datetime) -> None:
+    async def _screen_tier(self, program: Program, referrer_id: int, now: datetime, user: UserRow | None) -> None:
         """idle_tier, when this first loan makes a tier bonus due; cheap for the many referrers who
         have fewer direct referees than the rule looks at (one read of their kept count)."""
         if not program.tiers or (await self.uow.referrals.counts(referrer_id)).get(1, 0) < IDLE_MIN_REFEREES:
             return
-        user = await self.uow.users.get(referrer_id)
         if user is None or user.status == "frozen":
             return
         due = await due_tiers(self.uow, program, referrer_id)
