@@ -43,6 +43,25 @@ async def set_status(bot: BotHarness, user_id: int, status: str) -> None:
         await engine.dispose()
 
 
+async def qr_file_id_stored(bot: BotHarness, user_id: int) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_async_engine(bot.db_url, poolclass=NullPool)
+    try:
+        for _ in range(100):
+            async with engine.connect() as conn:
+                stored = (await conn.execute(text("SELECT qr_file_id FROM codes WHERE owner_id = :u AND "
+                                                  "kind = 'personal'"), {"u": user_id})).scalar()
+            if stored:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
+    raise AssertionError(f"the QR's file_id was never stored for user {user_id}")
+
+
 async def code_of(bot: BotHarness, user: TgUser) -> str:
     [reply] = await bot.send(user, "/code")
     return LINK.search(reply.text).group(1)
@@ -73,6 +92,9 @@ async def test_code_qr_decodes_to_the_shown_link_and_is_uploaded_once(bot_proc, 
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [link]
     share = first.buttons[0]["url"]
     assert share.startswith("https://t.me/share/url?url=") and "ReferralTestBot" in share
+    # The bot stores the file_id once Telegram's answer is in, a moment after the photo arrived:
+    # a person asking again has read it by then; the test waits as long (at most 5 s).
+    await qr_file_id_stored(bot_proc, alice.id)
     [second] = await bot_proc.send(alice, "/code")
     assert second.params["photo"] == first.photo_file_id and not second.uploads  # Telegram's file_id reused
     assert LINK.search(second.text).group(0) == link
