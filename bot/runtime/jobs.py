@@ -1,5 +1,5 @@
 """Background work every runtime runs beside the outbox sender: "now available" reward notices,
-risk-education tips, broadcasts' progress messages."""
+risk-education tips, broadcasts' progress messages, ledger checkpoints."""
 from __future__ import annotations
 
 import asyncio
