@@ -139,3 +139,27 @@ async def pg_admin(database_url: str, statement: str) -> None:
         await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def memory_app(clock, program_toml: str, admin_id: int):  # noqa: ANN001, ANN201
+    """An App on an in-memory SQLite database built from the models, its program published: what the
+    hypothesis state machines run each example on (a migration per example would dominate them)."""
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.i18n import I18n
+    from bot.services.rewards.program import parse_program
+    from bot.services.rewards.programs import ProgramBook
+    from db.engine import make_engine, make_sessionmaker
+    from db.models import Base
+
+    url = "sqlite+aiosqlite:///:memory:"
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    app = App(settings=load_settings(database_url=url, bot_token="1:test", admin_ids=(admin_id,)), engine=engine,
+              sessionmaker=make_sessionmaker(engine), i18n=I18n(), clock=clock, program=parse_program(program_toml),
+              bot_username="ReferralTestBot")
+    async with app.uow() as uow:
+        await ProgramBook(app).publish_current(uow, app.program, clock.now())
+        await uow.commit()
+    return app

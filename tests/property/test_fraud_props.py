@@ -24,8 +24,6 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.config import load_settings
-from bot.i18n import I18n
 from bot.services.audit import AuditLog
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
@@ -37,11 +35,9 @@ from bot.services.rewards.audit import AuditReport, audit, check_balances, check
 from bot.services.rewards.balances import BalanceService
 from bot.services.rewards.checkpoints import CheckpointWriter
 from bot.services.rewards.overview import month_start
-from bot.services.rewards.program import DEFAULT_PROGRAM, parse_program
-from bot.services.rewards.programs import ProgramBook
-from db.engine import make_engine, make_sessionmaker
-from db.models import Base, LedgerEntry
-from tests.support import SQLITE_ONLY
+from bot.services.rewards.program import DEFAULT_PROGRAM
+from db.models import LedgerEntry
+from tests.support import SQLITE_ONLY, memory_app
 
 pytestmark = SQLITE_ONLY
 
@@ -53,17 +49,7 @@ MAX_USERS = 20
 
 
 async def make_app(clock: FrozenClock) -> App:
-    url = "sqlite+aiosqlite:///:memory:"
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    app = App(settings=load_settings(database_url=url, bot_token="1:test", admin_ids=(ADMIN,)), engine=engine,
-              sessionmaker=make_sessionmaker(engine), i18n=I18n(), clock=clock, program=parse_program(PROGRAM),
-              bot_username="ReferralTestBot")
-    async with app.uow() as uow:
-        await ProgramBook(app).publish_current(uow, app.program, clock.now())
-        await uow.commit()
-    return app
+    return await memory_app(clock, PROGRAM, ADMIN)
 
 
 class HoldsMachine(RuleBasedStateMachine):

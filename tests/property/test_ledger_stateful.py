@@ -45,8 +45,6 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.clock import FrozenClock
-from bot.config import load_settings
-from bot.i18n import I18n
 from bot.services.binding import BindingService
 from bot.services.codes import CodeService
 from bot.services.events.intake import EventIntake
@@ -54,11 +52,9 @@ from bot.services.rewards.audit import AuditReport, audit, check_balances, check
 from bot.services.rewards.balances import BalanceService
 from bot.services.rewards.checkpoints import CheckpointWriter
 from bot.services.rewards.overview import month_start
-from bot.services.rewards.program import DEFAULT_PROGRAM, Program, parse_program
-from bot.services.rewards.programs import ProgramBook
-from db.engine import make_engine, make_sessionmaker
-from db.models import Base, Event, LedgerEntry
-from tests.support import SQLITE_ONLY
+from bot.services.rewards.program import DEFAULT_PROGRAM, Program
+from db.models import Event, LedgerEntry
+from tests.support import SQLITE_ONLY, memory_app
 
 pytestmark = SQLITE_ONLY
 
@@ -270,17 +266,7 @@ class Model:
 # ----------------------------------------------------------------------------------------------- machine
 
 async def make_app(clock: FrozenClock) -> App:
-    url = "sqlite+aiosqlite:///:memory:"
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    app = App(settings=load_settings(database_url=url, bot_token="1:test", admin_ids=(777,)), engine=engine,
-              sessionmaker=make_sessionmaker(engine), i18n=I18n(), clock=clock, program=parse_program(TEST_PROGRAM),
-              bot_username="ReferralTestBot")
-    async with app.uow() as uow:
-        await ProgramBook(app).publish_current(uow, app.program, clock.now())
-        await uow.commit()
-    return app
+    return await memory_app(clock, TEST_PROGRAM, 777)
 
 
 def body(key: str, kind: str, user: dict, occurred_at: datetime, **fields: object) -> bytes:
