@@ -122,10 +122,14 @@ class LedgerRepository:
         return [EntryRow(*r) for r in rows]
 
     async def unreversed_of_event(self, event_id: int) -> list[EntryRow]:
+        return await self._unreversed_earnings(LedgerEntry.event_id == event_id)
+
+    async def _unreversed_earnings(self, *where) -> list[EntryRow]:  # noqa: ANN002
+        """Earnings matching `where` that no reversal entry points at, oldest first."""
         rev = aliased(LedgerEntry)
         rows = await self.session.execute(
             select(*_COLUMNS).outerjoin(rev, rev.reverses_id == LedgerEntry.id)
-            .where(LedgerEntry.event_id == event_id, LedgerEntry.kind.in_(EARNING_KINDS), rev.id.is_(None))
+            .where(*where, LedgerEntry.kind.in_(EARNING_KINDS), rev.id.is_(None))
             .order_by(LedgerEntry.id))
         return [EntryRow(*r) for r in rows]
 
@@ -239,12 +243,7 @@ class LedgerRepository:
 
     async def held_by(self, flag_id: int) -> list[EntryRow]:
         """Unreversed earnings held by a fraud flag, oldest first: what a reject reverses."""
-        rev = aliased(LedgerEntry)
-        rows = await self.session.execute(
-            select(*_COLUMNS).outerjoin(rev, rev.reverses_id == LedgerEntry.id)
-            .where(LedgerEntry.hold_flag_id == flag_id, LedgerEntry.kind.in_(EARNING_KINDS), rev.id.is_(None))
-            .order_by(LedgerEntry.id))
-        return [EntryRow(*r) for r in rows]
+        return await self._unreversed_earnings(LedgerEntry.hold_flag_id == flag_id)
 
     async def held_sums(self, flag_ids: list[int]) -> dict[int, int]:
         """{flag id: fen} of the unreversed earnings each flag holds (held or, once decided, was holding)."""
