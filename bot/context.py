@@ -20,7 +20,7 @@ from bot.transport import (
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.services import Services
+    from bot.services.registry import Services
     from db.repositories.users import UserRow
 
 log = logging.getLogger("bot.context")

@@ -13,7 +13,7 @@ import logging
 from bot.app import App
 from bot.context import Action, Context, Incoming
 from bot.i18n import resolve_locale
-from bot.services import Services
+from bot.services.registry import Services
 from bot.transport import BadRequest, Forbidden, RetryAfter, SendError, SentMessage, Transport
 from handlers import build_dispatcher
 from handlers.router import Dispatcher

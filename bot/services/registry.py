@@ -1,4 +1,4 @@
-"""The program, free of Telegram: one service per concept, built per unit of work."""
+"""Every service a handler can use during one update, built on that update's unit of work."""
 from __future__ import annotations
 
 from datetime import timedelta
