@@ -10,7 +10,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.services.rewards.program import Program, load_program
-from db.engine import make_engine, make_sessionmaker
+from bot.services.read_cache import ReadCache
+from db.engine import make_engine, make_sessionmaker, on_write
 from db.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class App:
         from bot.services.rewards.programs import ProgramBook
 
         self.programs = ProgramBook(self.program)
+        # What idempotent turns read without the database (bot.services.read_cache).
+        self.user_cache: ReadCache = ReadCache()
+        self.code_cache: ReadCache = ReadCache()
+        on_write(self.sessionmaker, "users", self.user_cache.clear)
+        on_write(self.sessionmaker, "codes", self.code_cache.clear)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "App":

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.config import SUPPORTED_LOCALES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+MEMO_SIZE = 20_000  # formatted texts kept; cleared when full
 
 
 class MissingText(KeyError):
@@ -35,6 +36,7 @@ class I18n:
             for path in sorted((directory / locale).glob("*.ftl")):
                 bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
             self.bundles[locale] = bundle
+        self._memo: dict[tuple, str] = {}
 
     def keys(self, locale: str) -> set[str]:
         return set(self.bundles[locale]._messages)  # fluent.runtime has no public listing
@@ -48,6 +50,21 @@ class I18n:
         return count
 
     def t(self, locale: str, key: str, /, **args: object) -> str:
+        # A text is a pure function of its locale, key and arguments, and the same ones come back
+        # (menus, buttons, a user's /code caption): formatted once, then looked up.
+        # The type is part of the key: Raw("<b>") == "<b>", but only the str is escaped.
+        memo_key = (locale, key, *((name, type(value), value) for name, value in args.items()))
+        try:
+            text = self._memo.get(memo_key)
+        except TypeError:  # an argument that cannot be hashed: format it every time
+            return self._format(locale, key, args)
+        if text is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            text = self._memo[memo_key] = self._format(locale, key, args)
+        return text
+
+    def _format(self, locale: str, key: str, args: dict[str, object]) -> str:
         bundle = self.bundles.get(locale) or self.bundles[self.default_locale]
         if not bundle.has_message(key):
             raise MissingText(f"{key} ({locale})")

@@ -1,8 +1,11 @@
 """Engine and session factory for SQLite (aiosqlite, WAL) and PostgreSQL (asyncpg)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,4 +35,28 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # A Session class of its own, so on_write's listeners hear this factory's sessions only.
+    own = type("AppSession", (Session,), {})
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=own)
+
+
+def on_write(sessionmaker: async_sessionmaker[AsyncSession], table: str, callback: Callable[[], None]) -> None:
+    """Calls `callback` when a session of `sessionmaker` runs an UPDATE or DELETE on `table`,
+    and again when that session commits: a reader between the two saw the old row."""
+    session_class = sessionmaker.kw["sync_session_class"]
+    flag = f"wrote:{table}"
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def _executed(state: ORMExecuteState) -> None:
+        if (state.is_update or state.is_delete) and getattr(state.statement.table, "name", None) == table:
+            state.session.info[flag] = True
+            callback()
+
+    @event.listens_for(session_class, "after_commit")
+    def _committed(session: Session) -> None:
+        if session.info.pop(flag, False):
+            callback()
+
+    @event.listens_for(session_class, "after_rollback")
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(flag, None)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cached_property
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,13 +22,20 @@ from db.repositories.stations import StationRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
 
+R = TypeVar("R")
+
+
+def _repository(cls: type[R]) -> "cached_property[R]":
+    def build(uow: "UnitOfWork") -> R:
+        return cls(uow.session)  # type: ignore[call-arg]
+    return cached_property(build)
+
 
 class UnitOfWork:
     """`async with UnitOfWork(sm) as uow: ...; await uow.commit()`; leaving without commit rolls back."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
-        self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
         # SQLite has one connection; asyncio.Queue (the pool) lets a returning task barge ahead of
@@ -36,41 +45,51 @@ class UnitOfWork:
         if bind is not None and bind.dialect.name == "sqlite":
             self._fifo = bind.sync_engine.__dict__.setdefault("_fifo_lock", asyncio.Lock())
             await self._fifo.acquire()
-        self.session = self._sessionmaker()
         # Set by whoever queues an outbox row, so the sender is woken after commit.
         self.outbox_queued = False
-        await self.session.begin()
-        self.users = UserRepository(self.session)
-        self.codes = CodeRepository(self.session)
-        self.referrals = ReferralRepository(self.session)
-        self.updates = UpdateRepository(self.session)
-        self.events = EventRepository(self.session)
-        self.ledger = LedgerRepository(self.session)
-        self.programs = ProgramRepository(self.session)
-        self.audit = AuditRepository(self.session)
-        self.drafts = DraftRepository(self.session)
-        self.flags = FlagRepository(self.session)
-        self.groups = GroupRepository(self.session)
-        self.stations = StationRepository(self.session)
-        self.checkpoints = CheckpointRepository(self.session)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        session = self.__dict__.get("session")
         try:
-            if self.session.in_transaction():
-                await self.session.rollback()
+            if session is not None and session.in_transaction():
+                await session.rollback()
         finally:
-            await self.session.close()
+            if session is not None:
+                await session.close()
             if self._fifo is not None:
                 self._fifo.release()
 
+    @cached_property
+    def session(self) -> AsyncSession:
+        # Made at first use, and it begins at its first statement (no explicit BEGIN): a turn that
+        # reads only cached rows (bot.services.read_cache) never builds a session or takes a connection.
+        return self._sessionmaker()
+
+    # Repositories are built when first used: most units of work use two or three of them.
+    users = _repository(UserRepository)
+    codes = _repository(CodeRepository)
+    referrals = _repository(ReferralRepository)
+    updates = _repository(UpdateRepository)
+    events = _repository(EventRepository)
+    ledger = _repository(LedgerRepository)
+    programs = _repository(ProgramRepository)
+    audit = _repository(AuditRepository)
+    drafts = _repository(DraftRepository)
+    flags = _repository(FlagRepository)
+    groups = _repository(GroupRepository)
+    stations = _repository(StationRepository)
+    checkpoints = _repository(CheckpointRepository)
+
     async def commit(self) -> None:
-        await self.session.commit()
+        if "session" in self.__dict__:
+            await self.session.commit()
 
     async def rollback(self) -> None:
-        await self.session.rollback()
+        if "session" in self.__dict__:
+            await self.session.rollback()
 
     def savepoint(self):  # noqa: ANN201
         """A nested transaction, so a constraint violation (a lost race) doesn't poison the outer one."""

@@ -10,7 +10,8 @@ from handlers.router import Router
 router = Router("code")
 
 
-@router.command("code")
+# Idempotent: the code is created once and the QR's file_id stored once, however often it runs.
+@router.command("code", idempotent=True)
 async def code(ctx: Context) -> None:
     if ctx.user is not None and ctx.user.status == "frozen":
         await ctx.reply(ctx.t("code-frozen"))

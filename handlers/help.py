@@ -37,7 +37,7 @@ def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
     return [BotCommand(name, i18n.t(locale, f"cmd-{name}")) for name in USER_COMMANDS]
 
 
-@router.command("help")
+@router.command("help", idempotent=True)
 async def help_command(ctx: Context) -> None:
     text = commands_text(ctx)
     if ctx.role in ("agent", "admin"):

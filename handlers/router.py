@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from bot.context import Context
+from bot.context import Context, Incoming, parse_command
 
 Handler = Callable[[Context], Awaitable[None]]
 
@@ -20,6 +20,9 @@ WATCH_EVENTS = frozenset({"group_message"})
 class CommandRoute:
     handler: Handler
     in_groups: bool = False  # otherwise a group gets a short "talk to me in private"
+    # Handling it twice shows the same thing twice and changes nothing: the pipeline then
+    # skips the durable claim of the update id and may read the user from the read cache.
+    idempotent: bool = False
 
 
 @dataclass
@@ -38,10 +41,10 @@ class Router:
     # group_message (any message in a group or supergroup, commands included).
     watchers: dict[str, list[Handler]] = field(default_factory=dict)
 
-    def command(self, *names: str, in_groups: bool = False) -> Callable[[Handler], Handler]:
+    def command(self, *names: str, in_groups: bool = False, idempotent: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             for name in names:
-                self.commands[name] = CommandRoute(fn, in_groups)
+                self.commands[name] = CommandRoute(fn, in_groups, idempotent)
             return fn
         return register
 
@@ -101,6 +104,14 @@ class Dispatcher:
                 table.update(own)
             for event, handlers in router.watchers.items():
                 self.watchers.setdefault(event, []).extend(handlers)
+
+    def is_idempotent(self, incoming: Incoming, bot_username: str) -> bool:
+        """A private command whose route is marked idempotent (known before any database work)."""
+        if incoming.kind != "message" or not incoming.is_private or incoming.user is None:
+            return False
+        command, _ = parse_command(incoming.text, bot_username)
+        route = self.commands.get(command) if command is not None else None
+        return route is not None and route.idempotent
 
     def resolve(self, ctx: Context) -> Handler | None:
         incoming = ctx.incoming

@@ -4,6 +4,10 @@ claim the update id → record the person → route to a handler → commit → 
 the buffered answers. The claim is in the handler's transaction, so a
 redelivered update is skipped once the first delivery committed, and handled
 again if it rolled back.
+
+An idempotent command (/help, /code: `handlers.router`) is claimed in memory only
+(bot.runtime.recent) and may take its user from the read cache, so once the cache is
+warm it touches no database at all.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import logging
 from bot.app import App
 from bot.context import Action, Context, Incoming
 from bot.i18n import resolve_locale
+from bot.runtime.recent import RecentUpdates
 from bot.services.registry import Services
 from bot.transport import BadRequest, Forbidden, RetryAfter, SendError, SentMessage, Transport
 from handlers import build_dispatcher
@@ -34,6 +39,7 @@ class Pipeline:
         self.transport = transport
         self.dispatcher = dispatcher or build_dispatcher()
         self._in_flight: set[asyncio.Task] = set()
+        self._recent = RecentUpdates()
 
     async def handle(self, incoming: Incoming) -> Context | None:
         """Returns the Context (with what was sent) or None for a duplicate delivery."""
@@ -55,14 +61,19 @@ class Pipeline:
 
     async def _handle(self, incoming: Incoming) -> Context | None:
         app = self.app
+        idempotent = self.dispatcher.is_idempotent(incoming, app.bot_username)
         async with app.uow() as uow:
-            if not await uow.updates.claim(incoming.update_id, app.clock.now()):
+            if idempotent:
+                claimed = self._recent.first(incoming.update_id)
+            else:
+                claimed = await uow.updates.claim(incoming.update_id, app.clock.now())
+            if not claimed:
                 log.info("update %s already handled; skipped", incoming.update_id)
                 return None
             services = Services(app, uow)
             user, is_new = None, False
             if incoming.user is not None and incoming.is_private and incoming.kind in RECORDING_KINDS:
-                user, is_new = await services.users.touch(incoming.user)
+                user, is_new = await services.users.touch(incoming.user, cached=idempotent)
             elif incoming.user is not None and incoming.kind == "inline_query":
                 user = await uow.users.get(incoming.user.id)  # their card, in their language; never created
             locale = resolve_locale(
@@ -76,6 +87,8 @@ class Pipeline:
                 await self.dispatcher.dispatch(ctx)
             except Exception:
                 log.exception("handler failed on update %s", incoming.update_id)
+                if idempotent:
+                    self._recent.forget(incoming.update_id)  # a redelivery may yet succeed
                 await uow.rollback()
                 await self._apologise(ctx)
                 return ctx

@@ -4,13 +4,15 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import Clock
+from bot.services.read_cache import ReadCache
 from db.repositories.codes import CodeRow
 from db.uow import UnitOfWork
-from bot.clock import Clock
 
 # No 0/O/1/I/L: codes are read off posters and typed by hand.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -39,6 +41,7 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
 
 
+@lru_cache(maxsize=4096)  # every /code of a user asks for the same one
 def share_url(link: str, text: str) -> str:
     """Telegram's share sheet: the user picks a chat, the text and link are prefilled."""
     return f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}"
@@ -48,11 +51,20 @@ def share_url(link: str, text: str) -> str:
 class CodeService:
     uow: UnitOfWork
     clock: Clock
+    cache: ReadCache[CodeRow] | None = None
 
     async def personal_code(self, owner_id: int) -> CodeRow:
         """The user's code, created on first use; the partial unique index settles a race."""
+        cache = self.cache
+        if cache is not None:
+            hit = cache.get(owner_id)
+            if hit is not None:
+                return hit
+        generation = cache.generation if cache is not None else 0
         existing = await self.uow.codes.personal(owner_id)
         if existing:
+            if cache is not None and existing.qr_file_id:
+                cache.put(owner_id, existing, generation)  # final: a code and its QR never change
             return existing
         for _ in range(8):
             try:

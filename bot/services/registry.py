@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.services.audit import AuditLog
@@ -21,18 +22,47 @@ if TYPE_CHECKING:
 
 
 class Services:
-    """What a handler can ask of the program during one update."""
+    """What a handler can ask of the program during one update; each service is built at first use."""
 
     def __init__(self, app: "App", uow: "UnitOfWork") -> None:
-        settings = app.settings
+        self.app = app
         self.uow = uow
-        self.users = UserService(uow, app.clock, frozenset(settings.admin_ids))
-        self.codes = CodeService(uow, app.clock)
-        self.binding = BindingService(uow, app.clock, settings.referral_levels, FraudLimits.from_settings(settings))
-        self.invites = InvitesService(uow, settings.referral_levels)
-        self.rewards = RewardsView(uow, app.programs, settings.tz)
         self.programs = app.programs
-        self.audit = AuditLog(uow, app.clock)
-        self.groups = GroupService(uow, app.clock)
-        self.leaderboard = Leaderboard(uow, app.clock, timedelta(hours=settings.group_min_stay_hours), settings.tz)
-        self.stations = StationService(uow, app.clock, self.audit)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(self.uow, self.app.clock, frozenset(self.app.settings.admin_ids), self.app.user_cache)
+
+    @cached_property
+    def codes(self) -> CodeService:
+        return CodeService(self.uow, self.app.clock, self.app.code_cache)
+
+    @cached_property
+    def binding(self) -> BindingService:
+        settings = self.app.settings
+        return BindingService(self.uow, self.app.clock, settings.referral_levels, FraudLimits.from_settings(settings))
+
+    @cached_property
+    def invites(self) -> InvitesService:
+        return InvitesService(self.uow, self.app.settings.referral_levels)
+
+    @cached_property
+    def rewards(self) -> RewardsView:
+        return RewardsView(self.uow, self.app.programs, self.app.settings.tz)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.uow, self.app.clock)
+
+    @cached_property
+    def groups(self) -> GroupService:
+        return GroupService(self.uow, self.app.clock)
+
+    @cached_property
+    def leaderboard(self) -> Leaderboard:
+        settings = self.app.settings
+        return Leaderboard(self.uow, self.app.clock, timedelta(hours=settings.group_min_stay_hours), settings.tz)
+
+    @cached_property
+    def stations(self) -> StationService:
+        return StationService(self.uow, self.app.clock, self.audit)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES
+from bot.services.read_cache import ReadCache
 from db.repositories.users import UserRow
 from db.uow import UnitOfWork
 
@@ -27,11 +28,23 @@ class UserService:
     uow: UnitOfWork
     clock: Clock
     admin_ids: frozenset[int]
+    cache: ReadCache[UserRow] | None = None
 
-    async def touch(self, profile: TelegramProfile) -> tuple[UserRow, bool]:
-        """Records the person on first contact, whatever they sent; True when this was it."""
+    async def touch(self, profile: TelegramProfile, cached: bool = False) -> tuple[UserRow, bool]:
+        """Records the person on first contact, whatever they sent; True when this was it.
+
+        `cached`: an idempotent turn may take the row from the read cache (bot.services.read_cache).
+        """
+        cache = self.cache
+        if cached and cache is not None:
+            hit = cache.get(profile.id)
+            if hit is not None and _current(hit, profile):
+                return hit, False
+        generation = cache.generation if cache is not None else 0
         # Most updates come from people we know: one read, and an insert only for newcomers.
         row = await self.uow.users.get(profile.id)
+        if row is not None and cache is not None and _current(row, profile):
+            cache.put(row.id, row, generation)  # a committed row that this turn leaves as it is
         created = False
         if row is None:
             row = await self.uow.users.insert_if_absent(
@@ -47,8 +60,7 @@ class UserService:
             await self.uow.users.set_status(profile.id, "active")
             row = await self.uow.users.get(profile.id)
             assert row is not None
-        if not created and (row.first_name != profile.first_name[:128] or row.username != (profile.username or None)
-                            or row.tg_language != (profile.language_code or None)):
+        if not created and not _same_profile(row, profile):
             # Names change; the masked name shown to referrers should follow.
             await self.uow.users.refresh_profile(profile.id, profile.first_name, profile.username, profile.language_code)
             row = await self.uow.users.get(profile.id)
@@ -65,3 +77,13 @@ class UserService:
 
     def within_bind_window(self, user: UserRow, window_hours: int) -> bool:
         return self.clock.now() - user.first_seen_at <= timedelta(hours=window_hours)
+
+
+def _same_profile(row: UserRow, profile: TelegramProfile) -> bool:
+    return (row.first_name == profile.first_name[:128] and row.username == (profile.username or None)
+            and row.tg_language == (profile.language_code or None))
+
+
+def _current(row: UserRow, profile: TelegramProfile) -> bool:
+    """touch would leave this row as it is: same names and language, and not marked blocked."""
+    return row.status != "blocked" and _same_profile(row, profile)
