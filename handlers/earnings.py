@@ -20,7 +20,7 @@ def _block(ctx: Context, title_key: str, earnings: Earnings, levels: int) -> lis
     return lines
 
 
-@router.command("earnings")
+@router.command("earnings", idempotent=True)
 async def earnings(ctx: Context) -> None:
     report = await ctx.services.rewards.earnings(ctx.user_id, ctx.now())
     levels = ctx.app.settings.referral_levels

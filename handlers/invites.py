@@ -28,7 +28,7 @@ async def _render(ctx: Context, page: int) -> tuple[str, list[list[Button]] | No
     return text, [buttons] if buttons else None
 
 
-@router.command("invites")
+@router.command("invites", idempotent=True)
 async def invites(ctx: Context) -> None:
     text, keyboard = await _render(ctx, 0)
     await ctx.reply(text, keyboard)

@@ -8,7 +8,7 @@ from handlers.router import Router
 
 router = Router("language")
 
-@router.command("language")
+@router.command("language", idempotent=True)  # the buttons; the choice is a callback
 async def language(ctx: Context) -> None:
     keyboard = [[Button(ctx.t("language-current" if loc == ctx.locale else "language-other",
                               name=ctx.t(f"language-name-{loc}")), callback_data=f"lang:{loc}")

@@ -8,7 +8,7 @@ from handlers.router import Router
 router = Router("rewards")
 
 
-@router.command("rewards")
+@router.command("rewards", idempotent=True)
 async def rewards(ctx: Context) -> None:
     view = await ctx.services.rewards.overview(ctx.user_id, ctx.locale, ctx.now())
     b = view.balance

@@ -5,7 +5,7 @@ the buffered answers. The claim is in the handler's transaction, so a
 redelivered update is skipped once the first delivery committed, and handled
 again if it rolled back.
 
-An idempotent command (/help, /code: `handlers.router`) is claimed in memory only
+An idempotent command (/help, /code, ...: `handlers.router`) is claimed in memory only
 (bot.runtime.recent) and may take its user from the read cache, so once the cache is
 warm it touches no database at all.
 """

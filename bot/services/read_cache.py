@@ -1,9 +1,10 @@
 """Rows a turn that only reads (/help, /code) would otherwise fetch on every update.
 
-Only idempotent commands read through it (`handlers.router` marks them): what they take
-from a user row is the language, the role and whether the user is frozen; from a code
-row, the code and its QR file_id. Anything that decides money, bindings or an admin's
-authority reads the database.
+The user row is read through it by idempotent commands only (`handlers.router` marks
+them: /help, /code, /invites, /rewards, /earnings, /language), which take from it the
+language, the role and whether the user is frozen. A personal code is read through it
+once it has its QR file_id, after which it never changes. Anything that decides money,
+bindings or an admin's authority reads the database.
 
 Correct in this process: every UPDATE or DELETE of the cached table through any session
 of the App clears its cache, when it runs and again when it commits (`db.engine.on_write`),

@@ -11,6 +11,7 @@ from db.engine import make_engine, make_sessionmaker
 from db.models import HandledUpdate
 from db.repositories.users import UserRow
 from db.uow import UnitOfWork
+from handlers.router import CommandRoute
 from tests.support import callback, message, person
 
 
@@ -50,8 +51,10 @@ async def test_a_warm_help_and_code_run_no_sql(app, pipeline, transport):
     assert code.method == "send_photo" and code.photo.file_id == "file-1" and code.photo.data is None
 
 
-async def test_a_redelivered_help_is_answered_once_and_claims_nothing_durable(app, pipeline, transport):
-    update = message(person(22), "/help")
+@pytest.mark.parametrize("command", ["/help", "/code", "/invites", "/rewards", "/earnings", "/language"])
+async def test_a_redelivered_read_only_command_is_answered_once_and_claims_nothing_durable(
+        app, pipeline, transport, command):
+    update = message(person(22), command)
     await pipeline.handle(update)
     assert await pipeline.handle(update) is None
     assert len(transport.to(22)) == 1
@@ -171,3 +174,21 @@ def test_remembered_texts_still_escape_a_plain_string_but_not_raw_html(locale):
     plain = i18n.t(locale, "help", commands="<b>x</b>")
     assert "<b>x</b>" in raw and "&lt;b&gt;x&lt;/b&gt;" in plain
     assert i18n.t(locale, "help", commands="<b>x</b>") == plain
+
+
+@pytest.mark.expect_handler_error
+async def test_an_idempotent_turn_that_failed_is_handled_again_when_redelivered(pipeline, transport):
+    route = pipeline.dispatcher.commands["help"]
+    failures = [RuntimeError("database went away")]
+
+    async def flaky(ctx) -> None:  # noqa: ANN001
+        if failures:
+            raise failures.pop()
+        await route.handler(ctx)
+
+    pipeline.dispatcher.commands["help"] = CommandRoute(flaky, route.in_groups, route.idempotent)
+    update = message(person(30, lang="en"), "/help")
+    await pipeline.handle(update)
+    assert "something went wrong" in transport.last(30).text
+    await pipeline.handle(update)
+    assert "People I invited" in transport.last(30).text
