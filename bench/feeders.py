@@ -21,6 +21,9 @@ from bench.dataset import QR_FILE_ID
 RUNTIMES = ("aiogram", "ptb")
 NAMES = {"aiogram": "aiogram", "ptb": "PTB"}
 BARE_TEXT = "欢迎！" + "这是一段与机器人欢迎语长度相当的文本。" * 20
+# /code's answer is a photo, a caption and one URL button (the share sheet); the bare handlers send
+# the same shape, so the ratio measures our layers, not a smaller message.
+SHARE_URL = "https://t.me/share/url?url=https%3A%2F%2Ft.me%2FReferralBenchBot%3Fstart%3DABCD2345&text=%E9%82%80%E8%AF%B7"
 
 
 class Feeder(Protocol):
@@ -59,7 +62,7 @@ class _AiogramFeeder:
 async def _aiogram_bare(kind: str) -> Feeder:
     from aiogram import Dispatcher
     from aiogram.filters import Command, CommandStart
-    from aiogram.types import Message
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
     from bench.stub import stub_bot
 
@@ -67,7 +70,8 @@ async def _aiogram_bare(kind: str) -> Feeder:
     handler: Callable[[Message], Awaitable[object]]
     if kind == "code":
         async def handler(message: Message) -> None:
-            await message.answer_photo(QR_FILE_ID, caption=BARE_TEXT[:200])
+            keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="分享", url=SHARE_URL)]])
+            await message.answer_photo(QR_FILE_ID, caption=BARE_TEXT[:200], reply_markup=keyboard)
     else:
         async def handler(message: Message) -> None:
             await message.answer(BARE_TEXT)
@@ -104,7 +108,7 @@ class _PtbFeeder:
 
 
 async def _ptb_bare(kind: str) -> Feeder:
-    from telegram import Update
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import CommandHandler, ContextTypes
 
     from bench.ptb_stub import StubRequest, stubbed_builds
@@ -118,7 +122,8 @@ async def _ptb_bare(kind: str) -> Feeder:
 
     if kind == "code":
         async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            await update.message.reply_photo(QR_FILE_ID, caption=BARE_TEXT[:200])
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("分享", url=SHARE_URL)]])
+            await update.message.reply_photo(QR_FILE_ID, caption=BARE_TEXT[:200], reply_markup=keyboard)
     else:
         async def handler(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.message.reply_text(BARE_TEXT)
