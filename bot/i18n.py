@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.config import SUPPORTED_LOCALES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-MEMO_SIZE = 20_000  # formatted texts kept; cleared when full
+MEMO_SIZE = 4_096  # formatted texts kept (a few MiB at most); cleared when full
 
 
 class MissingText(KeyError):

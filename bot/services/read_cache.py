@@ -19,7 +19,7 @@ from typing import Callable, Generic, TypeVar
 Row = TypeVar("Row")
 
 DEFAULT_TTL = 30.0
-DEFAULT_SIZE = 100_000
+DEFAULT_SIZE = 20_000  # about 13 MiB of user rows at most
 
 
 class ReadCache(Generic[Row]):
