@@ -22,7 +22,7 @@ router = Router("rules")
 ACK = "ack"
 
 
-@router.command("rules")
+@router.command("rules", idempotent=True)  # shows the program; acknowledging is a callback
 async def rules(ctx: Context) -> None:
     book, uow, now, tz = ctx.services.programs, ctx.services.uow, ctx.now(), ctx.app.settings.tz
     current = await book.current(uow, now)

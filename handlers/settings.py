@@ -24,7 +24,7 @@ def _page(ctx: Context, on: bool) -> tuple[str, list[list[Button]]]:
     return text, [[button]]
 
 
-@router.command("settings")
+@router.command("settings", idempotent=True)  # shows the switch; flipping it is a callback
 async def settings(ctx: Context) -> None:
     on = await TipSettings(ctx.services.uow).enabled(ctx.user_id)
     await ctx.reply(*_page(ctx, on))

@@ -1,7 +1,7 @@
 """Rows a turn that only reads (/help, /code) would otherwise fetch on every update.
 
 The user row is read through it by idempotent commands only (`handlers.router` marks
-them: /help, /code, /invites, /rewards, /earnings, /language), which take from it the
+them: /help, /code, /invites, /rewards, /earnings, /language, /settings, /rules), which take from it the
 language, the role and whether the user is frozen. A personal code is read through it
 once it has its QR file_id, after which it never changes. Anything that decides money,
 bindings or an admin's authority reads the database.

@@ -51,7 +51,8 @@ async def test_a_warm_help_and_code_run_no_sql(app, pipeline, transport):
     assert code.method == "send_photo" and code.photo.file_id == "file-1" and code.photo.data is None
 
 
-@pytest.mark.parametrize("command", ["/help", "/code", "/invites", "/rewards", "/earnings", "/language"])
+@pytest.mark.parametrize("command", ["/help", "/code", "/invites", "/rewards", "/earnings", "/language", "/settings",
+                                     "/rules"])
 async def test_a_redelivered_read_only_command_is_answered_once_and_claims_nothing_durable(
         app, pipeline, transport, command):
     update = message(person(22), command)
