@@ -1,10 +1,10 @@
 """Rows a turn that only reads (/help, /code) would otherwise fetch on every update.
 
 The user row is read through it by idempotent commands only (`handlers.router` marks
-them: /help, /code, /invites, /rewards, /earnings, /language, /settings, /rules), which take from it the
-language, the role and whether the user is frozen. A personal code is read through it
-once it has its QR file_id, after which it never changes. Anything that decides money,
-bindings or an admin's authority reads the database.
+them: /help, /code, /invites, /rewards, /earnings, /language, /settings, /rules), which
+take from it the language, the role and whether the user is frozen. A personal code is
+read through it once it has its QR file_id, after which it never changes. Anything that
+decides money, bindings or an admin's authority reads the database.
 
 Correct in this process: every UPDATE or DELETE of the cached table through any session
 of the App clears its cache, when it runs and again when it commits (`db.engine.on_write`),
