@@ -52,6 +52,13 @@ def on_write(sessionmaker: async_sessionmaker[AsyncSession], table: str, callbac
             state.session.info[flag] = True
             callback()
 
+    @event.listens_for(session_class, "after_flush")
+    def _flushed(session: Session, _context: object) -> None:
+        # An ORM object changed in memory and flushed: no statement passes do_orm_execute.
+        if any(getattr(obj, "__tablename__", None) == table for obj in (*session.dirty, *session.deleted)):
+            session.info[flag] = True
+            callback()
+
     @event.listens_for(session_class, "after_commit")
     def _committed(session: Session) -> None:
         if session.info.pop(flag, False):

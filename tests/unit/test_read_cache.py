@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 from bot.i18n import I18n, Raw
 from bot.services.read_cache import ReadCache
 from db.engine import make_engine, make_sessionmaker
-from db.models import HandledUpdate
+from db.models import HandledUpdate, User
 from db.repositories.users import UserRow
 from db.uow import UnitOfWork
 from handlers.router import CommandRoute
@@ -144,6 +144,21 @@ async def test_writes_clear_the_cache_when_run_and_again_at_commit(app):
         await uow.codes.insert(code="ABCDEFGH", owner_id=29, kind="personal", label=None, now=app.clock.now())
         await uow.commit()
     assert cache.generation == generation + 3  # another table, and an INSERT
+
+
+async def test_a_flushed_orm_change_clears_the_cache_too(app):
+    async with app.uow() as uow:
+        await uow.users.insert_if_absent(user_id=31, first_name="A", username=None, is_bot=False,
+                                         tg_language=None, now=app.clock.now())
+        await uow.commit()
+    generation = app.user_cache.generation
+    async with app.uow() as uow:
+        user = await uow.session.get(User, 31)
+        user.status = "frozen"
+        await uow.session.flush()
+        assert app.user_cache.generation == generation + 1
+        await uow.commit()
+    assert app.user_cache.generation == generation + 2
 
 
 def test_a_row_read_before_a_write_is_not_put_back():
