@@ -7,6 +7,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from db.sqlite_driver import one_trip_dbapi
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -18,7 +20,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         # the write lock halve throughput and raise "database is locked".
         # :memory: gets SQLAlchemy's StaticPool, which is one connection already.
         pool = {} if ":memory:" in url else {"pool_size": 1, "max_overflow": 0}
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, module=one_trip_dbapi(), **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
