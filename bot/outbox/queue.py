@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, exists
+from sqlalchemy import bindparam, case, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import INSERTS
@@ -17,6 +17,20 @@ from db.models import OutboxMessage, User
 PRIORITY_TRANSACTIONAL = 0  # join and reward notices
 PRIORITY_TIP = 5  # risk-education tips, rule-change notices
 PRIORITY_BROADCAST = 9
+
+
+def _queue_statement(insert, dedup: bool):  # noqa: ANN001, ANN202
+    # The other columns come from the execute parameters, typed by their columns.
+    blocked = exists().where(User.id == bindparam("recipient"), User.status == "blocked")
+    stmt = insert(OutboxMessage).values(state=case((blocked, "blocked"), else_="pending"), attempts=0)
+    if dedup:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
+    return stmt.returning(OutboxMessage.state)
+
+
+# Built once per dialect: building the INSERT per message cost more than running it.
+_QUEUE = {(dialect, dedup): _queue_statement(insert, dedup) for dialect, insert in INSERTS.items()
+          for dedup in (False, True)}
 
 
 def unwanted_now(*, kind: str, priority: int, status: str | None, tips_enabled: bool | None) -> bool:
@@ -48,23 +62,11 @@ async def enqueue(
     """
     dialect = session.get_bind().dialect.name
     try:
-        insert = INSERTS[dialect]
+        stmt = _QUEUE[dialect, dedup_key is not None]
     except KeyError:
         raise NotImplementedError(f"outbox enqueue on {dialect}") from None
-    blocked = exists().where(User.id == chat_id, User.status == "blocked")
-    stmt = insert(OutboxMessage).values(
-        chat_id=chat_id,
-        kind=kind,
-        priority=priority,
-        text_key=text_key,
-        args=args,
-        dedup_key=dedup_key,
-        state=case((blocked, "blocked"), else_="pending"),
-        attempts=0,
-        not_before=not_before or now,
-        created_at=now,
-    )
-    if dedup_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
-    row = (await session.execute(stmt.returning(OutboxMessage.state))).first()
+    conn = await session.connection()
+    row = (await conn.execute(stmt, dict(
+        recipient=chat_id, chat_id=chat_id, kind=kind, priority=priority, text_key=text_key, args=args, dedup_key=dedup_key,
+        not_before=not_before or now, created_at=now))).first()
     return row is not None and row.state == "pending"
