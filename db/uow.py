@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.audit import AuditRepository
+from db.repositories.binding_snapshot import BindingSnapshotRepository
 from db.repositories.codes import CodeRepository
 from db.repositories.drafts import DraftRepository
 from db.repositories.events import EventRepository
@@ -72,6 +73,7 @@ class UnitOfWork:
     users = _repository(UserRepository)
     codes = _repository(CodeRepository)
     referrals = _repository(ReferralRepository)
+    binding_snapshots = _repository(BindingSnapshotRepository)
     updates = _repository(UpdateRepository)
     events = _repository(EventRepository)
     ledger = _repository(LedgerRepository)

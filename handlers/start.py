@@ -54,7 +54,7 @@ async def _group_outcome(ctx: Context) -> str | None:
         return None
     # The owner's personal code goes through the same rules as any link: no bots, no self, no frozen owner.
     code = await services.codes.personal_code(owner_id)
-    result = await services.binding.bind(ctx.user_id, code.code, source="group", referee=ctx.user, fresh=True)
+    result = await services.binding.bind(ctx.user_id, code.code, source="group")
     if result.outcome is not Outcome.BOUND:
         return None  # e.g. the owner is frozen: the link they opened, if any, decides
     assert result.referrer is not None
@@ -74,7 +74,7 @@ async def _link_outcome(ctx: Context, payload: str, by_group: str | None = None)
         if services.users.within_bind_window(ctx.user, ctx.app.settings.bind_window_hours):
             return ctx.t("start-not-new-bind-hint", hours=ctx.app.settings.bind_window_hours)
         return ctx.t("start-not-new")
-    result = await services.binding.bind(ctx.user_id, payload, source="link", referee=ctx.user, fresh=True)
+    result = await services.binding.bind(ctx.user_id, payload, source="link")
     if result.outcome is Outcome.BOUND:
         assert result.referrer is not None
         return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))

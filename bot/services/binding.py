@@ -11,13 +11,17 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
 from bot.services.codes import is_valid_payload, normalize
 from bot.services.fraud.signals import FraudLimits, FraudSignals
 from bot.services.masking import mask_name
+from db.repositories.binding_snapshot import BindingSnapshot
 from db.repositories.codes import CodeRow
+from db.repositories.flags import BindingCounts
+from db.repositories.referrals import Notice
 from db.repositories.users import UserRow
 from db.uow import UnitOfWork
 
@@ -55,56 +59,56 @@ class BindingService:
     # Velocity and burst checks after each new binding (bot/services/fraud/signals.py); None for
     # writers that only re-create edges already judged (the ledger replay, seeding, merges).
     fraud: FraudLimits | None = None
+    # PostgreSQL writes a new leaf's edge in one statement; False keeps the statement-by-statement
+    # path, which the property tests use as the oracle for the fast one.
+    one_statement: bool = True
 
-    async def resolve_code(self, raw: str) -> tuple[Outcome | None, CodeRow | None, UserRow | None]:
-        """Looks a typed or linked code up; (problem, code, owner) with problem None when usable."""
-        if not is_valid_payload(raw):
-            return Outcome.MALFORMED, None, None
-        found = await self.uow.codes.with_owner(normalize(raw))
-        if found is None:
-            return Outcome.UNKNOWN_CODE, None, None
-        code, owner = found
+    async def check(self, referee_id: int, raw_code: str) -> BindResult:
+        """Everything bind() would refuse, without writing: used to confirm before /bind."""
+        verdict, _ = await self._judge(referee_id, raw_code)
+        return verdict
+
+    async def _judge(self, referee_id: int, raw_code: str) -> tuple[BindResult, BindingSnapshot | None]:
+        if not is_valid_payload(raw_code):
+            return BindResult(Outcome.MALFORMED), None
+        now = self.clock.now()
+        day_from, hour_from, burst_from = (self.fraud or FraudLimits()).windows(now)
+        snap = await self.uow.binding_snapshots.read(normalize(raw_code), referee_id, day_from=day_from,
+                                                     hour_from=hour_from, burst_from=burst_from)
+        if snap is None:
+            return BindResult(Outcome.UNKNOWN_CODE), None
+        code, owner, referee = snap.code, snap.owner, snap.referee
         if not code.active or owner.status == "frozen":
-            return Outcome.CODE_OFF, code, owner
-        return None, code, owner
-
-    async def check(self, referee_id: int, raw_code: str, *, referee: UserRow | None = None,
-                    fresh: bool = False) -> BindResult:
-        """Everything bind() would refuse, without writing: used to confirm before /bind.
-
-        `referee` saves a read when the caller has the row; `fresh` says the referee was created in
-        this very transaction, so they can have neither a referrer nor a downline yet.
-        """
-        problem, code, owner = await self.resolve_code(raw_code)
-        if problem is not None:
-            return BindResult(problem, owner, code)
-        assert code is not None and owner is not None
-        if referee is None or referee.id != referee_id:
-            referee = await self.uow.users.get(referee_id)
+            return BindResult(Outcome.CODE_OFF, owner, code), snap
         if referee is None:
-            return BindResult(Outcome.NOT_FOUND)
+            return BindResult(Outcome.NOT_FOUND), snap
         if referee.is_bot:
-            return BindResult(Outcome.IS_BOT)
+            return BindResult(Outcome.IS_BOT), snap
         if owner.id == referee_id:
-            return BindResult(Outcome.OWN_CODE, owner, code)
-        if not fresh:
-            if await self.uow.referrals.binding_of(referee_id) is not None:
-                return BindResult(Outcome.ALREADY_BOUND, owner, code)
-            if await self.uow.referrals.chain_contains(owner.id, referee_id):
-                return BindResult(Outcome.CYCLE, owner, code)
-        return BindResult(Outcome.BOUND, owner, code, referee.first_name, fresh)
+            return BindResult(Outcome.OWN_CODE, owner, code), snap
+        if snap.referee_bound:
+            return BindResult(Outcome.ALREADY_BOUND, owner, code), snap
+        if snap.owner_below_referee:
+            return BindResult(Outcome.CYCLE, owner, code), snap
+        return BindResult(Outcome.BOUND, owner, code, referee.first_name), snap
 
-    async def bind(self, referee_id: int, raw_code: str, source: str, *, referee: UserRow | None = None,
-                   fresh: bool = False) -> BindResult:
-        verdict = await self.check(referee_id, raw_code, referee=referee, fresh=fresh)
+    async def bind(self, referee_id: int, raw_code: str, source: str) -> BindResult:
+        verdict, snap = await self._judge(referee_id, raw_code)
         if not verdict.ok:
             return verdict
-        assert verdict.referrer is not None and verdict.code is not None
-        label = verdict.code.label if verdict.code.kind == "station" else None
-        if not await self._write(referee_id, verdict.referrer.id, verdict.code.id, source, verdict.referee_name,
-                                 has_subtree=not verdict.fresh, label=label, referrer_role=verdict.referrer.role):
+        assert snap is not None
+        code, owner = snap.code, snap.owner
+        label = code.label if code.kind == "station" else None
+        written = await self._write(referee_id, owner.id, code.id, source, verdict.referee_name, label=label,
+                                    upline=snap.owner_upline, has_subtree=snap.referee_has_downline)
+        if not written:
             # A racing delivery bound this referee first; the primary key decided.
-            return BindResult(Outcome.ALREADY_BOUND, verdict.referrer, verdict.code)
+            return BindResult(Outcome.ALREADY_BOUND, owner, code)
+        if self.fraud is not None:
+            # The windows were counted before this binding: it is one more in each.
+            await FraudSignals(self.uow, self.fraud).after_binding(
+                owner.id, owner.role, self.clock.now(),
+                counts=BindingCounts(day=snap.since_day + 1, hour=snap.since_hour + 1, burst=snap.since_burst + 1))
         return verdict
 
     async def attach(self, referee_id: int, referrer_id: int, code_id: int | None, source: str) -> None:
@@ -112,15 +116,39 @@ class BindingService:
         await self._write(referee_id, referrer_id, code_id, source)
 
     async def _write(self, referee_id: int, referrer_id: int, code_id: int | None, source: str,
-                     referee_name: str | None = None, has_subtree: bool = True, label: str | None = None,
-                     referrer_role: str | None = None) -> bool:
+                     referee_name: str | None = None, label: str | None = None, upline: list[int] | None = None,
+                     has_subtree: bool = True) -> bool:
+        """The edge, its closure rows, the count bumps and the referrer's notice; False (and nothing
+        written) when the referee already has a referrer. `upline`: the referrer's ancestors when the
+        caller has read them."""
         now = self.clock.now()
+        refs = self.uow.referrals
+        if referee_name is None:
+            referee = await self.uow.users.get(referee_id)
+            referee_name = referee.first_name if referee else None
+        notice = Notice(kind="join", text_key="notice-joined", args={"name": mask_name(referee_name)},
+                        priority=PRIORITY_TRANSACTIONAL, dedup_key=f"join:{referee_id}")
+        if upline is None:
+            upline = await refs.upline(referrer_id, self.levels - 1)
+        # the referrer at distance 0 from the new edge, then its own upline
+        above = ([referrer_id] + upline)[:self.levels]
+        if not has_subtree and self.one_statement and refs.writes_edge_in_one_statement:
+            written = await refs.add_leaf_edge(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id,
+                                               source=source, now=now, label=label, ancestors=above, notice=notice)
+        else:
+            written = await self._write_statements(referee_id, referrer_id, code_id, source, now, label, above,
+                                                   has_subtree, notice)
+        if written:
+            self.uow.outbox_queued = True
+        return written
+
+    async def _write_statements(self, referee_id: int, referrer_id: int, code_id: int | None, source: str,
+                                now: datetime, label: str | None, above: list[int], has_subtree: bool,
+                                notice: Notice) -> bool:
         refs = self.uow.referrals
         if not await refs.insert_binding(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id,
                                          source=source, now=now, label=label):
             return False
-        # referrer at distance 0 from the new edge, then its own upline
-        above = [referrer_id] + await refs.upline(referrer_id, self.levels - 1)
         # the referee and whatever subtree it already had (a late /bind)
         below = [(referee_id, 0, now)] + (await refs.subtree(referee_id, self.levels - 1) if has_subtree else [])
         rows, counts = [], Counter()
@@ -132,15 +160,6 @@ class BindingService:
                     counts[(ancestor, depth)] += 1
         await refs.insert_closure(rows)
         await refs.bump_counts(dict(counts))
-        if referee_name is None:
-            referee = await self.uow.users.get(referee_id)
-            referee_name = referee.first_name if referee else None
-        await enqueue(
-            self.uow.session, chat_id=referrer_id, kind="join", text_key="notice-joined",
-            args={"name": mask_name(referee_name)},
-            now=now, priority=PRIORITY_TRANSACTIONAL, dedup_key=f"join:{referee_id}",
-        )
-        self.uow.outbox_queued = True
-        if self.fraud is not None and referrer_role is not None:
-            await FraudSignals(self.uow, self.fraud).after_binding(referrer_id, referrer_role, now)
+        await enqueue(self.uow.session, chat_id=referrer_id, kind=notice.kind, text_key=notice.text_key,
+                      args=notice.args, now=now, priority=notice.priority, dedup_key=notice.dedup_key)
         return True

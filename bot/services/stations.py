@@ -4,7 +4,7 @@ A station code is an ordinary referral code of kind 'station' (same alphabet
 and length as a personal code), so a resident who opens its link is bound to
 the agent like any referee, and the binding keeps the label as it was then.
 Switching a station off makes its code answer "not available" and bind nobody
-(BindingService.resolve_code); switching it on again restores it. Creating,
+(BindingService's judgement); switching it on again restores it. Creating,
 renaming and switching are in the audit log.
 
 Labels: 1..64 characters after runs of whitespace (newlines included) become

@@ -4,11 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, literal, select
+import json
+
+from sqlalchemy import bindparam, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import INSERTS, dialect_name
 from db.models import Binding, ReferralClosure, ReferralCount, User
+from db.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,49 @@ def _bump(insert):  # noqa: ANN001, ANN202
 
 _BUMP = {k: _bump(f) for k, f in INSERTS.items()}
 
+# PostgreSQL writes a whole edge in one statement: data-modifying CTEs all read the binding's
+# RETURNING, so when a racing delivery bound the referee first (ON CONFLICT DO NOTHING returns no
+# row) nothing else is written either. Count bumps go in (user, depth) order, as bump_counts does,
+# so concurrent bindings take the counter rows' locks in one order and cannot deadlock.
+_ADD_EDGE_PG = text("""
+WITH edge AS (
+    INSERT INTO bindings (referee_id, referrer_id, code_id, source, bound_at, label)
+    VALUES (:referee, :referrer, :code_id, :source, :now, :label)
+    ON CONFLICT (referee_id) DO NOTHING
+    RETURNING referee_id
+), closure AS (
+    INSERT INTO referral_closure (descendant_id, depth, ancestor_id, bound_at)
+    SELECT edge.referee_id, up.depth, up.ancestor, :now
+    FROM edge, unnest(CAST(:ancestors AS BIGINT[]), CAST(:depths AS SMALLINT[])) AS up(ancestor, depth)
+), counts AS (
+    INSERT INTO referral_counts (user_id, depth, count)
+    SELECT up.ancestor, up.depth, 1
+    FROM edge, unnest(CAST(:ancestors AS BIGINT[]), CAST(:depths AS SMALLINT[])) AS up(ancestor, depth)
+    ORDER BY up.ancestor, up.depth
+    ON CONFLICT (user_id, depth) DO UPDATE SET count = referral_counts.count + EXCLUDED.count
+), notice AS (
+    INSERT INTO outbox (chat_id, kind, priority, text_key, args, dedup_key, state, attempts, not_before,
+                        created_at)
+    SELECT :referrer, :kind, :priority, :text_key, CAST(:args AS JSON), :dedup_key,
+           CASE WHEN EXISTS (SELECT 1 FROM users WHERE id = :referrer AND status = 'blocked')
+                THEN 'blocked' ELSE 'pending' END,
+           0, :now, :now
+    FROM edge
+    ON CONFLICT (dedup_key) DO NOTHING
+)
+SELECT count(*) FROM edge
+""").bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The outbox row a binding queues for the referrer, written with the edge."""
+    kind: str
+    text_key: str
+    args: dict
+    priority: int
+    dedup_key: str
+
 
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -83,6 +129,24 @@ class ReferralRepository:
             referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now, label=label))
         return result.rowcount == 1
 
+    @property
+    def writes_edge_in_one_statement(self) -> bool:
+        return dialect_name(self.session) == "postgresql"
+
+    async def add_leaf_edge(self, *, referee_id: int, referrer_id: int, code_id: int | None, source: str,
+                            now: datetime, label: str | None, ancestors: list[int], notice: Notice) -> bool:
+        """PostgreSQL only: a referee with no downline of its own bound under `ancestors` (the
+        referrer first, then its upline, already cut at the level cap): the edge, its closure rows,
+        the count bumps and the referrer's notice in one round trip. False when a racing delivery
+        bound the referee first; then nothing was written."""
+        conn = await self.session.connection()
+        depths = list(range(1, len(ancestors) + 1))
+        written = await conn.execute(_ADD_EDGE_PG, dict(
+            referee=referee_id, referrer=referrer_id, code_id=code_id, source=source, now=now, label=label,
+            ancestors=ancestors, depths=depths, kind=notice.kind, priority=notice.priority,
+            text_key=notice.text_key, args=json.dumps(notice.args), dedup_key=notice.dedup_key))
+        return written.scalar_one() == 1
+
     async def upline(self, user_id: int, max_depth: int) -> list[int]:
         """Ancestors nearest first, up to max_depth: one index look-up on the closure's key."""
         rows = await self.session.execute(_UPLINE, {"uid": user_id, "maxd": max_depth})
@@ -97,7 +161,8 @@ class ReferralRepository:
         """rows: (descendant, depth, ancestor, bound_at)."""
         if not rows:
             return
-        await self.session.execute(
+        conn = await self.session.connection()
+        await conn.execute(
             _ADD_CLOSURE[dialect_name(self.session)],
             [dict(descendant_id=d, depth=k, ancestor_id=a, bound_at=t) for d, k, a, t in rows],
         )
@@ -106,7 +171,8 @@ class ReferralRepository:
         """Adds to (user, depth) counters in the binding transaction."""
         if not increments:
             return
-        await self.session.execute(_BUMP[dialect_name(self.session)], [
+        conn = await self.session.connection()
+        await conn.execute(_BUMP[dialect_name(self.session)], [
             dict(user_id=u, depth=d, count=n) for (u, d), n in sorted(increments.items())])
 
     async def counts(self, user_id: int) -> dict[int, int]:

@@ -13,9 +13,9 @@
   deleted accounts (Telegram answered "user is deactivated"), counting bots that joined a group
   through the referrer's invite links.
 
-Every binding (deep link, /bind, platform `registered`, group) runs one indexed query here (three
-windowed counts over ix_bindings_referrer_bound); the timeline is read only when a limit is
-crossed. A second crossing while a flag of that kind is open adds to its evidence instead of
+Every binding (deep link, /bind, platform `registered`, group) is judged on three windowed counts
+over ix_bindings_referrer_bound, read with the binding's other look-ups (db/repositories/
+binding_snapshot.py); the timeline is read only when a limit is crossed. A second crossing while a flag of that kind is open adds to its evidence instead of
 raising another flag (at most one open flag per user and kind, by a partial unique index).
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from db.repositories.flags import BindingCounts
 from db.uow import UnitOfWork
 
 KINDS = ("velocity_hour", "velocity_day", "burst", "idle_tier", "fake_referees")
@@ -42,6 +43,11 @@ class FraudLimits:
     burst_count: int = 4
     burst_seconds: float = 10.0
     tz: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    def windows(self, now: datetime) -> tuple[datetime, datetime, datetime]:
+        """When the day, hour and burst windows that end at `now` opened."""
+        return (local_midnight(now, self.tz), now - timedelta(hours=1),
+                now - timedelta(seconds=self.burst_seconds))
 
     @classmethod
     def from_settings(cls, settings) -> "FraudLimits":  # noqa: ANN001
@@ -90,15 +96,16 @@ class FraudSignals:
         await flags.set_evidence(existing.id, merge_evidence(existing.evidence, evidence))
         return existing.id
 
-    async def after_binding(self, referrer_id: int, role: str, now: datetime) -> list[int]:
-        """Velocity and burst, right after a binding under `referrer_id` was written."""
+    async def after_binding(self, referrer_id: int, role: str, now: datetime,
+                            counts: BindingCounts | None = None) -> list[int]:
+        """Velocity and burst, right after a binding under `referrer_id` was written. `counts`, when
+        the caller read the windows with its other look-ups, includes that binding."""
         limits = self.limits
         agent = role == "agent"
-        midnight = local_midnight(now, limits.tz)
-        hour_ago = now - timedelta(hours=1)
-        burst_from = now - timedelta(seconds=limits.burst_seconds)
-        counts = await self.uow.flags.binding_counts(referrer_id, day_from=midnight, hour_from=hour_ago,
-                                                     burst_from=burst_from)
+        midnight, hour_ago, burst_from = limits.windows(now)
+        if counts is None:
+            counts = await self.uow.flags.binding_counts(referrer_id, day_from=midnight, hour_from=hour_ago,
+                                                         burst_from=burst_from)
         hourly, daily = (limits.agent_hourly, limits.agent_daily) if agent else (limits.hourly, limits.daily)
         hits: list[tuple[str, dict, datetime]] = []
         if counts.hour > hourly:
