@@ -3,11 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.core import run
+from db.dialect import INSERTS, dialect_name
 from db.models import Event
+from db.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,19 @@ _COLUMNS = (Event.id, Event.key, Event.type, Event.occurred_at, Event.telegram_i
             Event.user_id, Event.target_key, Event.amount_fen, Event.canonical, Event.outcome)
 
 
+# The statements every event runs, built once (values come with each call's parameters).
+_INSERT = {k: f(Event).on_conflict_do_nothing(index_elements=[Event.key]).returning(Event.id)
+           for k, f in INSERTS.items()}
+_BY_KEY = select(*_COLUMNS).where(Event.key == bindparam("key"))
+_SET_OUTCOME = update(Event).where(Event.id == bindparam("eid")).values(
+    outcome=bindparam("new_outcome"), detail=bindparam("new_detail"), applied_at=bindparam("new_applied_at", type_=UTCDateTime()))
+_SET_OUTCOME_AND_USER = _SET_OUTCOME.values(user_id=bindparam("new_user_id"))
+_REVERSALS_WAITING = select(*_COLUMNS).where(
+    Event.target_key == bindparam("target"), Event.outcome == "pending_target").order_by(Event.id)
+_COUNT_APPLIED = select(func.count()).select_from(Event).where(
+    Event.user_id == bindparam("uid"), Event.type == bindparam("type"), Event.outcome == "applied")
+
+
 class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -40,19 +55,18 @@ class EventRepository:
 
         Built from what was written rather than read back: one statement less per event.
         """
-        stmt = insert_for(self.session, Event).values(
+        event_id = (await run(self.session, _INSERT[dialect_name(self.session)], dict(
             key=key, type=type, occurred_at=occurred_at, received_at=received_at, telegram_id=telegram_id,
             external_id=external_id, target_key=target_key, amount_fen=amount_fen, body=body,
             canonical=canonical, outcome="ignored",
-        ).on_conflict_do_nothing(index_elements=[Event.key]).returning(Event.id)
-        event_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        ))).scalar_one_or_none()
         if event_id is None:
             return None
         return EventRow(event_id, key, type, occurred_at, telegram_id, external_id, None, target_key, amount_fen,
                         canonical, "ignored")
 
     async def by_key(self, key: str) -> EventRow | None:
-        row = (await self.session.execute(select(*_COLUMNS).where(Event.key == key))).first()
+        row = (await run(self.session, _BY_KEY, {"key": key})).first()
         return EventRow(*row) if row else None
 
     async def get(self, event_id: int) -> EventRow | None:
@@ -61,10 +75,11 @@ class EventRepository:
 
     async def set_outcome(self, event_id: int, outcome: str, *, user_id: int | None = None,
                           detail: str | None = None, applied_at: datetime | None = None) -> None:
-        values: dict = {"outcome": outcome, "detail": detail, "applied_at": applied_at}
-        if user_id is not None:
-            values["user_id"] = user_id
-        await self.session.execute(update(Event).where(Event.id == event_id).values(**values))
+        params = {"eid": event_id, "new_outcome": outcome, "new_detail": detail, "new_applied_at": applied_at}
+        if user_id is None:
+            await run(self.session, _SET_OUTCOME, params)
+        else:
+            await run(self.session, _SET_OUTCOME_AND_USER, {**params, "new_user_id": user_id})
 
     async def waiting_for_user(self, telegram_id: int | None, external_id: str | None) -> list[EventRow]:
         """Events stored before we knew their user, oldest first."""
@@ -81,15 +96,11 @@ class EventRepository:
         return [EventRow(*r) for r in rows]
 
     async def reversals_waiting_for(self, target_key: str) -> list[EventRow]:
-        rows = await self.session.execute(
-            select(*_COLUMNS).where(Event.target_key == target_key, Event.outcome == "pending_target")
-            .order_by(Event.id))
+        rows = await run(self.session, _REVERSALS_WAITING, {"target": target_key})
         return [EventRow(*r) for r in rows]
 
     async def count_applied(self, user_id: int, type: str) -> int:
-        return (await self.session.execute(
-            select(func.count()).select_from(Event)
-            .where(Event.user_id == user_id, Event.type == type, Event.outcome == "applied"))).scalar_one()
+        return (await run(self.session, _COUNT_APPLIED, {"uid": user_id, "type": type})).scalar_one()
 
     async def applied_in_order(self) -> list[tuple[int, str]]:
         rows = await self.session.execute(

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.core import run
 from db.models import Binding, Event, FraudFlag, GroupJoin, GroupLink, ReferralClosure, User
 
 
@@ -41,6 +42,12 @@ _COUNTS = select(
     func.coalesce(func.sum(case((Binding.bound_at > bindparam("burst_from"), 1), else_=0)), 0),
 ).where(Binding.referrer_id == bindparam("rid"), Binding.bound_at >= bindparam("scan_from"))
 _OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), FraudFlag.state == "open")
+
+
+# Every conversion's beneficiaries are looked up here: built once.
+_EARLIEST_OPEN = (select(FraudFlag.id, FraudFlag.user_id)
+                  .where(FraudFlag.user_id.in_(bindparam("ids", expanding=True)), FraudFlag.state == "open")
+                  .order_by(FraudFlag.id).with_for_update(read=True))
 
 
 class FlagRepository:
@@ -126,10 +133,7 @@ class FlagRepository:
         """earliest_open(share_lock=True) for several users in one statement: {user: flag} for those with one."""
         if not user_ids:
             return {}
-        rows = await self.session.execute(
-            select(FraudFlag.id, FraudFlag.user_id)
-            .where(FraudFlag.user_id.in_(user_ids), FraudFlag.state == "open")
-            .order_by(FraudFlag.id).with_for_update(read=True))
+        rows = await run(self.session, _EARLIEST_OPEN, {"ids": list(user_ids)})
         earliest: dict[int, int] = {}
         for flag_id, user_id in rows:
             earliest.setdefault(user_id, flag_id)

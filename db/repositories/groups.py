@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.core import run
 from db.dialect import insert_for
 from db.models import Group, GroupJoin, GroupLink, GroupMember
 
@@ -42,6 +43,12 @@ class JoinRow:
 _GROUP = (Group.chat_id, Group.title, Group.type, Group.bot_status, Group.can_invite, Group.top_enabled,
           Group.last_top_at)
 _LINK = (GroupLink.id, GroupLink.chat_id, GroupLink.owner_id, GroupLink.invite_link, GroupLink.name)
+
+
+# Every new user's /start asks this: built once.
+_FIRST_LINK_OWNER = (select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
+                     .where(GroupJoin.user_id == bindparam("uid"), GroupJoin.is_bot.is_(False))
+                     .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1))
 
 
 class GroupRepository:
@@ -138,10 +145,7 @@ class GroupRepository:
 
     async def first_link_owner(self, user_id: int) -> int | None:
         """Whose link this person first joined a group through (any group), if anyone's."""
-        row = (await self.session.execute(
-            select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
-            .where(GroupJoin.user_id == user_id, GroupJoin.is_bot.is_(False))
-            .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1))).first()
+        row = (await run(self.session, _FIRST_LINK_OWNER, {"uid": user_id})).first()
         return row[0] if row else None
 
     async def link_joins(self, chat_id: int, joined_from: datetime, joined_to: datetime) -> list[JoinRow]:

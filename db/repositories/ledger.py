@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, literal_column, or_, select, text, union_all
+from sqlalchemy import and_, bindparam, case, false, func, insert, literal_column, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.core import run
 from db.models import Event, LedgerEntry, ReferralClosure
 from db.repositories.checkpoints import EARNING_KINDS, SUMMED_KINDS, Checkpoint, CheckpointRepository, \
     unsettled_branches
@@ -106,15 +107,23 @@ def _state(lapsed: bool | None, pending: bool | None) -> str:
     return "lapsed" if lapsed else "pending" if pending else "available"
 
 
+# Every conversion runs these: built once.
+_ADD = insert(LedgerEntry).returning(LedgerEntry.id)
+_reversal = aliased(Event)
+_QUALIFIED = (
+    select(func.count(func.distinct(Event.user_id)))
+    .join(ReferralClosure, and_(ReferralClosure.descendant_id == Event.user_id, ReferralClosure.depth == 1,
+                                ReferralClosure.ancestor_id == bindparam("rid")))
+    .outerjoin(_reversal, and_(_reversal.target_key == Event.key, _reversal.outcome == "applied"))
+    .where(Event.type == "first_loan", Event.outcome == "applied", _reversal.id.is_(None)))
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def add(self, entry: NewEntry) -> int:
-        obj = LedgerEntry(**entry.__dict__)
-        self.session.add(obj)
-        await self.session.flush()
-        return obj.id
+        return (await run(self.session, _ADD, entry.__dict__)).scalar_one()
 
     async def of_event(self, event_id: int) -> list[EntryRow]:
         rows = await self.session.execute(select(*_COLUMNS).where(LedgerEntry.event_id == event_id)
@@ -150,13 +159,7 @@ class LedgerRepository:
 
     async def qualified_referees(self, referrer_id: int) -> int:
         """Level-1 referees with an applied, unreversed first loan: what tiers count."""
-        reversal = aliased(Event)
-        return (await self.session.execute(
-            select(func.count(func.distinct(Event.user_id)))
-            .join(ReferralClosure, and_(ReferralClosure.descendant_id == Event.user_id,
-                                        ReferralClosure.depth == 1, ReferralClosure.ancestor_id == referrer_id))
-            .outerjoin(reversal, and_(reversal.target_key == Event.key, reversal.outcome == "applied"))
-            .where(Event.type == "first_loan", Event.outcome == "applied", reversal.id.is_(None)))).scalar_one()
+        return (await run(self.session, _QUALIFIED, {"rid": referrer_id})).scalar_one()
 
     async def state_sums(self, user_id: int, approved_at: datetime | None, now: datetime,
                          open_flags: tuple[int, ...] = (), since: datetime | None = None,

@@ -9,6 +9,7 @@ import json
 from sqlalchemy import bindparam, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import Binding, ReferralClosure, ReferralCount, User
 from db.types import UTCDateTime
@@ -44,6 +45,7 @@ _UPLINE = select(ReferralClosure.ancestor_id).where(
 _SUBTREE = select(ReferralClosure.descendant_id, ReferralClosure.depth, Binding.bound_at).join(
     Binding, Binding.referee_id == ReferralClosure.descendant_id).where(
     ReferralClosure.ancestor_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd"))
+_COUNTS = select(ReferralCount.depth, ReferralCount.count).where(ReferralCount.user_id == bindparam("uid"))
 # The primary key decides a race: a second binding of one referee inserts nothing.
 _ADD_BINDING = {k: f(Binding).on_conflict_do_nothing(index_elements=[Binding.referee_id]) for k, f in INSERTS.items()}
 _ADD_CLOSURE = {k: f(ReferralClosure) for k, f in INSERTS.items()}
@@ -149,7 +151,7 @@ class ReferralRepository:
 
     async def upline(self, user_id: int, max_depth: int) -> list[int]:
         """Ancestors nearest first, up to max_depth: one index look-up on the closure's key."""
-        rows = await self.session.execute(_UPLINE, {"uid": user_id, "maxd": max_depth})
+        rows = await run(self.session, _UPLINE, {"uid": user_id, "maxd": max_depth})
         return [r[0] for r in rows]
 
     async def subtree(self, user_id: int, max_depth: int) -> list[tuple[int, int, datetime]]:
@@ -176,9 +178,7 @@ class ReferralRepository:
             dict(user_id=u, depth=d, count=n) for (u, d), n in sorted(increments.items())])
 
     async def counts(self, user_id: int) -> dict[int, int]:
-        rows = await self.session.execute(
-            select(ReferralCount.depth, ReferralCount.count).where(ReferralCount.user_id == user_id)
-        )
+        rows = await run(self.session, _COUNTS, {"uid": user_id})
         return {int(d): int(c) for d, c in rows}
 
     async def referees(self, user_id: int, depth: int, limit: int, offset: int) -> list[RefereeRow]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, bindparam, case, func, literal, select, update
+from sqlalchemy import BigInteger, and_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.core import run
+from db.dialect import INSERTS, dialect_name
 from db.models import Binding, Code, CodeVisit, Event, User
 from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
 from db.types import UTCDateTime
@@ -55,6 +56,17 @@ def _periods(moment):  # noqa: ANN001, ANN202
             _count_if(moment >= bindparam("week", type_=moment.type)), func.count())
 
 
+def _record_visit(insert):  # noqa: ANN001, ANN202
+    station = select(Code.id, bindparam("uid", type_=BigInteger()), bindparam("now", type_=UTCDateTime())).where(
+        Code.code == bindparam("code"), Code.kind == "station", Code.owner_id != bindparam("uid"))
+    return insert(CodeVisit).from_select([CodeVisit.code_id, CodeVisit.user_id, CodeVisit.visited_at], station) \
+        .on_conflict_do_nothing(index_elements=[CodeVisit.code_id, CodeVisit.user_id])
+
+
+# Every /start with a code runs it: built once per dialect.
+_RECORD_VISIT = {k: _record_visit(f) for k, f in INSERTS.items()}
+
+
 class StationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -85,12 +97,8 @@ class StationRepository:
         One INSERT ... SELECT, so a /start with a personal code costs a single statement that
         writes nothing. True when a new visit was written.
         """
-        station = select(Code.id, literal(user_id, BigInteger), literal(now, UTCDateTime())).where(
-            Code.code == code, Code.kind == "station", Code.owner_id != user_id)
-        stmt = insert_for(self.session, CodeVisit).from_select(
-            [CodeVisit.code_id, CodeVisit.user_id, CodeVisit.visited_at], station)
-        result = await self.session.execute(
-            stmt.on_conflict_do_nothing(index_elements=[CodeVisit.code_id, CodeVisit.user_id]))
+        result = await run(self.session, _RECORD_VISIT[dialect_name(self.session)],
+                           {"code": code, "uid": user_id, "now": now})
         return bool(result.rowcount)
 
     # -- the funnel ------------------------------------------------------------------------

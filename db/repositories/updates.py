@@ -5,8 +5,12 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.core import run
+from db.dialect import INSERTS, dialect_name
 from db.models import HandledUpdate
+
+_CLAIM = {k: f(HandledUpdate).on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
+          for k, f in INSERTS.items()}
 
 
 class UpdateRepository:
@@ -19,8 +23,8 @@ class UpdateRepository:
         On PostgreSQL a concurrent delivery of the same id blocks here until the
         first transaction ends, then sees the conflict: one effect, never two.
         """
-        stmt = insert_for(self.session, HandledUpdate).values(update_id=update_id, handled_at=now)
-        result = await self.session.execute(stmt.on_conflict_do_nothing(index_elements=[HandledUpdate.update_id]))
+        result = await run(self.session, _CLAIM[dialect_name(self.session)],
+                           {"update_id": update_id, "handled_at": now})
         return result.rowcount == 1
 
     async def prune(self, before: datetime) -> int:

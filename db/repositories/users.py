@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert_for
+from db.core import run
+from db.dialect import INSERTS, dialect_name
 from db.models import User
 
 
@@ -33,6 +34,11 @@ _COLUMNS = (
 
 # Built once: compiling a statement per call costs more than running it.
 _GET = select(*_COLUMNS).where(User.id == bindparam("uid"))
+_GET_MANY = select(*_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)))
+_LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
+# Values come with each call's parameters: the statement (and its compiled form) is shared.
+_INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
+                     for k, f in INSERTS.items()}
 
 
 class UserRepository:
@@ -40,13 +46,13 @@ class UserRepository:
         self.session = session
 
     async def get(self, user_id: int) -> UserRow | None:
-        row = (await self.session.execute(_GET, {"uid": user_id})).first()
+        row = (await run(self.session, _GET, {"uid": user_id})).first()
         return UserRow(*row) if row else None
 
     async def get_many(self, ids: list[int]) -> dict[int, UserRow]:
         if not ids:
             return {}
-        rows = await self.session.execute(select(*_COLUMNS).where(User.id.in_(ids)))
+        rows = await run(self.session, _GET_MANY, {"ids": list(ids)})
         return {r[0]: UserRow(*r) for r in rows}
 
     async def insert_if_absent(
@@ -54,12 +60,11 @@ class UserRepository:
         tg_language: str | None, now: datetime,
     ) -> UserRow | None:
         """The new row when this call created the user (first contact); None if they existed."""
-        stmt = insert_for(self.session, User).values(
+        row = (await run(self.session, _INSERT_IF_ABSENT[dialect_name(self.session)], dict(
             id=user_id, first_name=first_name[:128], username=(username or None) and username[:64],
             is_bot=is_bot, tg_language=(tg_language or None) and tg_language[:16],
             first_seen_at=now, role="user", status="active",
-        ).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
-        row = (await self.session.execute(stmt)).first()
+        ))).first()
         return UserRow(*row) if row else None
 
     async def refresh_profile(self, user_id: int, first_name: str, username: str | None, tg_language: str | None) -> None:
@@ -78,7 +83,7 @@ class UserRepository:
         """Serialises balance-changing work per user (a row lock on PostgreSQL; SQLite has one writer)."""
         # NO KEY UPDATE: ledger inserts hold KEY SHARE on the row through their foreign key, and
         # FOR UPDATE would conflict with that and deadlock two concurrent conversions.
-        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+        await run(self.session, _LOCK, {"uid": user_id})
 
     async def insert_platform_user(self, *, user_id: int, external_id: str | None, now: datetime) -> None:
         self.session.add(User(id=user_id, first_name="", is_bot=False, first_seen_at=now, role="user",

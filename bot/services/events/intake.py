@@ -22,6 +22,7 @@ from bot.services.events.schema import InvalidEvent, parse_event
 from bot.services.fraud.signals import FraudLimits
 from bot.services.profile import ProfileService
 from bot.services.rewards.notices import LedgerNotices
+from db.core import run
 
 
 # The clock difference tolerated between the platform and us, as for signatures (bot/api/signing.py).
@@ -95,7 +96,7 @@ async def _serialize(uow, event) -> None:  # noqa: ANN001
         return  # SQLite has one writer: transactions are serial already
     # Sorted, and taken in that order (unnest keeps the array's): two events never wait on each
     # other in a circle. One statement for all of them.
-    await uow.session.execute(_LOCK_ALL, {"keys": _lock_keys(event)})
+    await run(uow.session, _LOCK_ALL, {"keys": _lock_keys(event)})
 
 
 @asynccontextmanager

@@ -1,0 +1,24 @@
+"""Running a prebuilt Core statement inside a unit of work, without the ORM's execute path.
+
+`session.execute` runs every statement through the ORM: compile hooks, ORM
+result handling, execution events. For the column selects and plain inserts
+the repositories run on every turn and every event that costs about as much
+as the round trip itself. `run` executes on the session's connection (same
+transaction) and flushes pending ORM objects first, as autoflush would.
+
+UPDATE and DELETE of `users` and `codes` stay on `session.execute`: the read
+cache hears them there (db.engine.on_write).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def run(session: AsyncSession, statement: Any, params: Any = None) -> Result:
+    if session.new or session.deleted or session.dirty:
+        await session.flush()
+    conn = await session.connection()
+    return await conn.execute(statement, params)
