@@ -5,6 +5,7 @@ queued" together), so a crash can neither lose the notice nor queue it twice.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, exists
@@ -19,18 +20,32 @@ PRIORITY_TIP = 5  # risk-education tips, rule-change notices
 PRIORITY_BROADCAST = 9
 
 
-def _queue_statement(insert, dedup: bool):  # noqa: ANN001, ANN202
+def _queue_statement(insert, dedup: bool, returning: bool = True):  # noqa: ANN001, ANN202
     # The other columns come from the execute parameters, typed by their columns.
     blocked = exists().where(User.id == bindparam("recipient"), User.status == "blocked")
     stmt = insert(OutboxMessage).values(state=case((blocked, "blocked"), else_="pending"), attempts=0)
     if dedup:
         stmt = stmt.on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
-    return stmt.returning(OutboxMessage.state)
+    return stmt.returning(OutboxMessage.state) if returning else stmt
 
 
 # Built once per dialect: building the INSERT per message cost more than running it.
 _QUEUE = {(dialect, dedup): _queue_statement(insert, dedup) for dialect, insert in INSERTS.items()
           for dedup in (False, True)}
+
+
+_QUEUE_MANY = {dialect: _queue_statement(insert, True, returning=False) for dialect, insert in INSERTS.items()}
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One message for enqueue_many."""
+    chat_id: int
+    kind: str
+    text_key: str
+    args: dict
+    dedup_key: str
+    priority: int = PRIORITY_TRANSACTIONAL
 
 
 def unwanted_now(*, kind: str, priority: int, status: str | None, tips_enabled: bool | None) -> bool:
@@ -70,3 +85,14 @@ async def enqueue(
         recipient=chat_id, chat_id=chat_id, kind=kind, priority=priority, text_key=text_key, args=args, dedup_key=dedup_key,
         not_before=not_before or now, created_at=now))).first()
     return row is not None and row.state == "pending"
+
+
+async def enqueue_many(session: AsyncSession, messages: list[Queued], now: datetime) -> None:
+    """enqueue for several messages with dedup keys, in one statement (an event's notices)."""
+    if not messages:
+        return
+    stmt = _QUEUE_MANY[session.get_bind().dialect.name]
+    conn = await session.connection()
+    await conn.execute(stmt, [dict(recipient=m.chat_id, chat_id=m.chat_id, kind=m.kind, priority=m.priority,
+                                   text_key=m.text_key, args=m.args, dedup_key=m.dedup_key, not_before=now,
+                                   created_at=now) for m in messages])

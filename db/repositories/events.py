@@ -3,8 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
@@ -25,6 +26,8 @@ class EventRow:
     amount_fen: int | None
     canonical: str
     outcome: str
+    # Whether a reversal of this event arrived first and waits for it; None: not known, look.
+    reversal_waiting: bool | None = None
 
 
 _COLUMNS = (Event.id, Event.key, Event.type, Event.occurred_at, Event.telegram_id, Event.external_id,
@@ -32,8 +35,12 @@ _COLUMNS = (Event.id, Event.key, Event.type, Event.occurred_at, Event.telegram_i
 
 
 # The statements every event runs, built once (values come with each call's parameters).
-_INSERT = {k: f(Event).on_conflict_do_nothing(index_elements=[Event.key]).returning(Event.id)
-           for k, f in INSERTS.items()}
+_waiting = aliased(Event)
+# The new row's id, and whether a reversal of it came first: most events have none, and then
+# applying them needs no look for one (the intake's lock on the key keeps the answer true).
+_INSERT = {k: f(Event).on_conflict_do_nothing(index_elements=[Event.key]).returning(
+    Event.id, exists().where(_waiting.target_key == bindparam("waiting_key"), _waiting.outcome == "pending_target"))
+    for k, f in INSERTS.items()}
 _BY_KEY = select(*_COLUMNS).where(Event.key == bindparam("key"))
 _SET_OUTCOME = update(Event).where(Event.id == bindparam("eid")).values(
     outcome=bindparam("new_outcome"), detail=bindparam("new_detail"), applied_at=bindparam("new_applied_at", type_=UTCDateTime()))
@@ -55,15 +62,15 @@ class EventRepository:
 
         Built from what was written rather than read back: one statement less per event.
         """
-        event_id = (await run(self.session, _INSERT[dialect_name(self.session)], dict(
+        row = (await run(self.session, _INSERT[dialect_name(self.session)], dict(
             key=key, type=type, occurred_at=occurred_at, received_at=received_at, telegram_id=telegram_id,
             external_id=external_id, target_key=target_key, amount_fen=amount_fen, body=body,
-            canonical=canonical, outcome="ignored",
-        ))).scalar_one_or_none()
-        if event_id is None:
+            canonical=canonical, outcome="ignored", waiting_key=key,
+        ))).first()
+        if row is None:
             return None
-        return EventRow(event_id, key, type, occurred_at, telegram_id, external_id, None, target_key, amount_fen,
-                        canonical, "ignored")
+        return EventRow(row[0], key, type, occurred_at, telegram_id, external_id, None, target_key, amount_fen,
+                        canonical, "ignored", reversal_waiting=bool(row[1]))
 
     async def by_key(self, key: str) -> EventRow | None:
         row = (await run(self.session, _BY_KEY, {"key": key})).first()

@@ -109,6 +109,10 @@ def _state(lapsed: bool | None, pending: bool | None) -> str:
 
 # Every conversion runs these: built once.
 _ADD = insert(LedgerEntry).returning(LedgerEntry.id)
+# The returned rows carry their effect's key to be matched back: SQLite does not promise RETURNING's
+# row order, and asking SQLAlchemy to sort would make it insert one row at a time there.
+_ADD_MANY = insert(LedgerEntry).returning(LedgerEntry.id, LedgerEntry.beneficiary_id, LedgerEntry.level,
+                                          LedgerEntry.rule)
 _reversal = aliased(Event)
 _QUALIFIED = (
     select(func.count(func.distinct(Event.user_id)))
@@ -124,6 +128,15 @@ class LedgerRepository:
 
     async def add(self, entry: NewEntry) -> int:
         return (await run(self.session, _ADD, entry.__dict__)).scalar_one()
+
+    async def add_many(self, entries: list[NewEntry]) -> list[int]:
+        """add() for several entries of one event (distinct beneficiary, level and rule, as the ledger's
+        unique key requires) in one statement; their ids in the same order."""
+        if len(entries) < 2:
+            return [await self.add(e) for e in entries]
+        rows = await run(self.session, _ADD_MANY, [e.__dict__ for e in entries])
+        ids = {(b, level, rule): entry_id for entry_id, b, level, rule in rows}
+        return [ids[(e.beneficiary_id, e.level, e.rule)] for e in entries]
 
     async def of_event(self, event_id: int) -> list[EntryRow]:
         rows = await self.session.execute(select(*_COLUMNS).where(LedgerEntry.event_id == event_id)

@@ -45,7 +45,7 @@ class EventApplier:
     async def apply(self, event: EventRow, referral_code: str | None = None) -> Result:
         result = await self._dispatch(event, referral_code)
         await self._record(event, result)
-        if result.outcome not in ("pending_user", "pending_target"):
+        if result.outcome not in ("pending_user", "pending_target") and event.reversal_waiting is not False:
             # Reversals that came before this event waited for it; settle them now, with the outcome
             # they would have had in order (applied, or refused when this is not a conversion).
             for reversal in await self.uow.events.reversals_waiting_for(event.key):

@@ -18,12 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
+from bot.outbox.queue import Queued
 from bot.services.fraud.holds import hold_for, holds_for
 from bot.services.fraud.signals import IDLE_MIN_REFEREES, FraudSignals
-from bot.services.rewards.balances import rule_family
 from bot.services.rewards.levels import level_payouts
-from bot.services.rewards.money import yuan
 from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.program import Program
 from bot.services.rewards.tiers import award_tiers, due_tiers
@@ -71,10 +69,15 @@ class ConversionRewards:
             await self._screen_tier(program, upline[0], now, people.get(upline[0]))
         # After the screen: a flag it raised holds this event's earnings too.
         holds = await holds_for(self.uow, [p.beneficiary_id for p in payouts])
-        for payout in payouts:
-            await self._pay(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
-                            people.get(payout.beneficiary_id), holds.get(payout.beneficiary_id), payout.amount_fen,
-                            result)
+        earned = [self._earning(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
+                                people.get(payout.beneficiary_id), holds.get(payout.beneficiary_id),
+                                payout.amount_fen, result) for payout in payouts]
+        earned = [e for e in earned if e is not None]
+        # Every level's entry in one statement, and their notices in one more.
+        ids = await self.uow.ledger.add_many([entry for entry, _ in earned])
+        result.entries += len(ids)
+        await self.notices.send_many([self._message(entry_id, entry, held) for entry_id, (entry, held)
+                                      in zip(ids, earned)], now)
         if rule == "first_loan" and upline:
             await self._tiers(event, program, now, available_at, upline[0], people.get(upline[0]), result)
         return result
@@ -92,20 +95,19 @@ class ConversionRewards:
             return False, None
         return True, now + timedelta(days=program.unverified_lapse_days)
 
-    async def _pay(self, event: EventRow, referee_id: int, program: Program, now: datetime, available_at: datetime,
-                   level: int, beneficiary_id: int, user: UserRow | None, hold: int | None, amount: int,
-                   result: Applied) -> None:
+    def _earning(self, event: EventRow, referee_id: int, program: Program, now: datetime, available_at: datetime,
+                 level: int, beneficiary_id: int, user: UserRow | None, hold: int | None, amount: int,
+                 result: Applied) -> tuple[NewEntry, bool] | None:
+        """The entry one level earns, with whether it waits for the credit check; None if it earns nothing."""
         may_earn, unapproved = self._eligible(beneficiary_id, user, result)
         if not may_earn:
-            return
+            return None
         requires_check, lapse_at = self._check(program, now)
         entry = NewEntry(event_id=event.id, beneficiary_id=beneficiary_id, level=level, rule=event.type,
                          kind="reward", amount_fen=amount, program_version=program.version,
                          available_at=available_at, created_at=now, referee_id=referee_id,
                          requires_check=requires_check, lapse_at=lapse_at, hold_flag_id=hold)
-        entry_id = await self.uow.ledger.add(entry)
-        result.entries += 1
-        await self._notify(entry_id, entry, requires_check and unapproved, now)
+        return entry, requires_check and unapproved
 
     async def _tiers(self, event: EventRow, program: Program, now: datetime, available_at: datetime,
                      referrer_id: int, referrer: UserRow | None, result: Applied) -> None:
@@ -130,13 +132,10 @@ class ConversionRewards:
         if due:
             await FraudSignals(self.uow).before_tier_bonus(referrer_id, due[0].rule, now)
 
-    async def _notify(self, entry_id: int, entry: NewEntry, held_for_check: bool, now: datetime) -> None:
+    def _message(self, entry_id: int, entry: NewEntry, held_for_check: bool) -> Queued:
         if entry.hold_flag_id is None:
-            await self.notices.created(entry_id, entry, held=held_for_check, now=now)
-            return
-        if entry.beneficiary_id <= 0:
-            return
-        await enqueue(self.uow.session, chat_id=entry.beneficiary_id, kind="ledger", text_key="fraud-notice-pending",
-                      args={"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule)},
-                      now=now, priority=PRIORITY_TRANSACTIONAL, dedup_key=f"entry:{entry_id}")
-        self.uow.outbox_queued = True
+            return self.notices.created_message(entry_id, entry, held_for_check)
+        return self.notices.held_by_flag_message(entry_id, entry)
+
+    async def _notify(self, entry_id: int, entry: NewEntry, held_for_check: bool, now: datetime) -> None:
+        await self.notices.send_many([self._message(entry_id, entry, held_for_check)], now)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import String, and_, case, cast, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
+from bot.outbox.queue import PRIORITY_TRANSACTIONAL, Queued, enqueue, enqueue_many
 from bot.services.rewards.balances import rule_family
 from bot.services.rewards.money import yuan
 from db.models import FraudFlag, LedgerEntry, OutboxMessage, User
@@ -33,10 +33,28 @@ class LedgerNotices:
         self.uow.outbox_queued = True
 
     async def created(self, entry_id: int, entry: NewEntry, held: bool, now: datetime) -> None:
+        await self.send_many([self.created_message(entry_id, entry, held)], now)
+
+    def created_message(self, entry_id: int, entry: NewEntry, held: bool) -> Queued:
+        """A new earning's notice; `held`: waiting for the beneficiary's credit check."""
         args = {"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule),
                 "date": self._date(entry.available_at)}
         key = "notice-reward-held" if held else "notice-reward"
-        await self._send(entry.beneficiary_id, key, args, f"entry:{entry_id}", now)
+        return Queued(entry.beneficiary_id, "ledger", key, args, f"entry:{entry_id}")
+
+    @staticmethod
+    def held_by_flag_message(entry_id: int, entry: NewEntry) -> Queued:
+        """An earning held by a fraud flag: no date and no reason, so the suspect is not tipped off."""
+        return Queued(entry.beneficiary_id, "ledger", "fraud-notice-pending",
+                      {"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule)},
+                      f"entry:{entry_id}")
+
+    async def send_many(self, messages: list[Queued], now: datetime) -> None:
+        """Several notices in one statement; platform-only people (no chat) are left out."""
+        messages = [m for m in messages if m.chat_id > 0]
+        if messages:
+            await enqueue_many(self.uow.session, messages, now)
+            self.uow.outbox_queued = True
 
     async def reversed(self, entry_id: int, entry: NewEntry, now: datetime) -> None:
         args = {"amount": yuan(-entry.amount_fen), "level": entry.level,
