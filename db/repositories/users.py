@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
-from db.models import User
+from db.models import ReferralClosure, User
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ _COLUMNS = (
 # Built once: compiling a statement per call costs more than running it.
 _GET = select(*_COLUMNS).where(User.id == bindparam("uid"))
 _GET_MANY = select(*_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)))
+# A referee's upline with each ancestor's row, nearest first: who a conversion pays, and whether they may earn.
+_UPLINE_USERS = select(*_COLUMNS).join(ReferralClosure, ReferralClosure.ancestor_id == User.id).where(
+    ReferralClosure.descendant_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd")).order_by(
+    ReferralClosure.depth)
 _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
 # Values come with each call's parameters: the statement (and its compiled form) is shared.
 _INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
@@ -54,6 +58,10 @@ class UserRepository:
             return {}
         rows = await run(self.session, _GET_MANY, {"ids": list(ids)})
         return {r[0]: UserRow(*r) for r in rows}
+
+    async def upline_of(self, user_id: int, max_depth: int) -> list[UserRow]:
+        """The ancestors' rows, nearest first, up to max_depth: one statement for ids and rows."""
+        return [UserRow(*r) for r in await run(self.session, _UPLINE_USERS, {"uid": user_id, "maxd": max_depth})]
 
     async def insert_if_absent(
         self, *, user_id: int, first_name: str, username: str | None, is_bot: bool,

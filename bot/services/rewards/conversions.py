@@ -60,11 +60,12 @@ class ConversionRewards:
             if cap is not None and await self.uow.events.count_applied(referee_id, rule) > cap:
                 result.declined = f"over the cap of {cap} on-time repayments per referee"
                 return result
-        upline = await self.uow.referrals.upline(referee_id, program.levels)
+        # The upline's ids and rows in one statement, their holds in one more: not one per level.
+        upline_rows = await self.uow.users.upline_of(referee_id, program.levels)
+        upline = [u.id for u in upline_rows]
+        people = {u.id: u for u in upline_rows}
         available_at = event.occurred_at + timedelta(days=program.hold_days)
         payouts = level_payouts(program, rule, upline)
-        # The upline's rows and holds in one statement each, not one per level.
-        people = await self.uow.users.get_many(sorted({p.beneficiary_id for p in payouts} | set(upline[:1])))
         if rule == "first_loan" and upline:
             await self._screen_tier(program, upline[0], now, people.get(upline[0]))
         # After the screen: a flag it raised holds this event's earnings too.
