@@ -11,8 +11,11 @@ Shape (n users, deterministic for a seed):
 
 Rows written: users, bindings (source 'seed'), closure rows for depth 1..2 and
 referral_counts equal to a GROUP BY over that closure, plus a personal code
-(with a cached QR file_id) for a pool of referrers the turn and binding
-benchmarks use. PostgreSQL loads with COPY (asyncpg copy_records_to_table),
+for up to 50,000 "linkers", the referrers whose links new users open in the
+`/start <code>` and binding benchmarks (spread wide, as real traffic is: 1,000
+referrers taking 1,200 new users a second would all be flagged for bursts by
+the product's own anti-fraud rules), of which a pool of 1,000 also has a
+cached QR file_id for the `/help` and `/code` turns. PostgreSQL loads with COPY (asyncpg copy_records_to_table),
 SQLite with executemany in one transaction; secondary indexes are dropped
 before and rebuilt after, foreign-key triggers are off during the load.
 """
@@ -33,6 +36,7 @@ from typing import Iterator
 SEED = 20261126
 LEVELS = 2
 POOL_SIZE = 1000
+LINKERS = 50_000
 QR_FILE_ID = "AgACAgIAAxkBAAIBbenchQRfileIdCachedByTelegram"
 T_START = datetime(2025, 11, 1, tzinfo=timezone.utc)
 SPAN = timedelta(days=365)
@@ -48,6 +52,7 @@ class Forest:
     level2: array
     hubs: list[int]
     pool: list[int]  # referrers with a personal code (and a cached QR file_id)
+    linkers: list[int] = field(default_factory=list)  # referrers with a personal code: the pool, then more
     seconds: float = 0.0
     sizes: dict[str, int] = field(default_factory=dict)
 
@@ -115,9 +120,12 @@ def generate(n: int, seed: int = SEED) -> Forest:
                 level2[g] += 1
     pool = random.Random(seed + 1).sample(range(1, n + 1), min(POOL_SIZE, n))
     counts = sum(1 for u in range(1, n + 1) if level1[u]) + sum(1 for u in range(1, n + 1) if level2[u])
-    forest = Forest(n, parent, level1, level2, hubs, pool)
+    in_pool = set(pool)
+    others = [u for u in random.Random(seed + 2).sample(range(1, n + 1), min(LINKERS, n)) if u not in in_pool]
+    linkers = pool + others[:max(0, LINKERS - len(pool))]
+    forest = Forest(n, parent, level1, level2, hubs, pool, linkers=linkers)
     forest.sizes = {"users": n, "bindings": bound, "referral_closure": closure, "referral_counts": counts,
-                    "codes": len(pool)}
+                    "codes": len(linkers)}
     forest.seconds = time.perf_counter() - started
     return forest
 
@@ -171,8 +179,9 @@ def count_rows(f: Forest) -> Iterator[tuple]:
 
 
 def code_rows(f: Forest, stamps: list, active: object = True) -> Iterator[tuple]:
-    for u in f.pool:
-        yield (Forest.code_of(u), u, "personal", None, active, stamps[u], QR_FILE_ID)
+    in_pool = set(f.pool)
+    for u in f.linkers:
+        yield (Forest.code_of(u), u, "personal", None, active, stamps[u], QR_FILE_ID if u in in_pool else None)
 
 
 def _stamps(f: Forest, as_text: bool) -> list:

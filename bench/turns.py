@@ -9,8 +9,8 @@ handler for the same command answering with the library's own reply call. Both u
 updates concurrently; throughput is counted after a warm-up, and each figure is ours ÷ bare, the
 two measured back to back.
 
-* /start <code>: a new user each time, the code one of a pool of 1,000
-  existing referrers' in the forest database: user row, claim, binding,
+* /start <code>: a new user each time, the code one of the forest's
+  linkers' (up to 50,000 existing referrers, see bench/dataset.py): user row, claim, binding,
   closure rows, counts, outbox notice, all in one transaction;
 * /help and /code: existing users whose code already has a QR file_id; the
   only write is the handled_updates claim.
@@ -95,11 +95,11 @@ async def _drive(suite: Suite, feeder: feeders.Feeder, kind: str, new_ids: itert
                  fed: list[int] | None = None) -> Throughput:
     rng = random.Random(11)
     pool = suite.forest.pool
-    codes = [Forest.code_of(u) for u in pool]
+    linkers = suite.forest.linkers
 
     def next_update() -> dict:
         if kind == "start":
-            return command_update_data(next(new_ids), f"/start {rng.choice(codes)}")
+            return command_update_data(next(new_ids), f"/start {Forest.code_of(rng.choice(linkers))}")
         return command_update_data(rng.choice(pool), f"/{kind}")
 
     async def step() -> None:
