@@ -6,8 +6,9 @@ the repositories run on every turn and every event that costs about as much
 as the round trip itself. `run` executes on the session's connection (same
 transaction) and flushes pending ORM objects first, as autoflush would.
 
-UPDATE and DELETE of `users` and `codes` stay on `session.execute`: the read
-cache hears them there (db.engine.on_write).
+An UPDATE or DELETE of a table someone watches with db.engine.on_write (the
+read cache: `users`, `codes`) is sent through `session.execute` instead, where
+that hook hears it.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def run(session: AsyncSession, statement: Any, params: Any = None) -> Result:
+    if (getattr(statement, "is_dml", False) and not statement.is_insert
+            and statement.table.name in getattr(session.sync_session, "watched_tables", ())):
+        return await session.execute(statement, params)
     if session.new or session.deleted or session.dirty:
         await session.flush()
     conn = await session.connection()

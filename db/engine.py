@@ -47,6 +47,8 @@ def on_write(sessionmaker: async_sessionmaker[AsyncSession], table: str, callbac
     and again when that session commits: a reader between the two saw the old row."""
     session_class = sessionmaker.kw["sync_session_class"]
     flag = f"wrote:{table}"
+    # db.core.run sends UPDATE/DELETE of these tables through the session, where this hook hears them.
+    session_class.watched_tables = getattr(session_class, "watched_tables", frozenset()) | {table}
 
     @event.listens_for(session_class, "do_orm_execute")
     def _executed(state: ORMExecuteState) -> None:

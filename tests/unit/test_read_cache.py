@@ -3,10 +3,11 @@ what a user sees stays right, and a warm turn runs no SQL at all."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select, update
 
 from bot.i18n import I18n, Raw
 from bot.services.read_cache import ReadCache
+from db.core import run
 from db.engine import make_engine, make_sessionmaker
 from db.models import HandledUpdate, User
 from db.repositories.users import UserRow
@@ -144,6 +145,24 @@ async def test_writes_clear_the_cache_when_run_and_again_at_commit(app):
         await uow.codes.insert(code="ABCDEFGH", owner_id=29, kind="personal", label=None, now=app.clock.now())
         await uow.commit()
     assert cache.generation == generation + 3  # another table, and an INSERT
+
+
+async def test_a_write_sent_through_the_core_shortcut_clears_the_cache_too(app):
+    """db.core.run skips the ORM's execute path; an UPDATE of a watched table must not skip the hook."""
+    async with app.uow() as uow:
+        await uow.users.insert_if_absent(user_id=30, first_name="A", username=None, is_bot=False,
+                                         tg_language=None, now=app.clock.now())
+        await uow.commit()
+    generation = app.user_cache.generation
+    async with app.uow() as uow:
+        await run(uow.session, update(User).where(User.id == bindparam("uid")).values(status="frozen"), {"uid": 30})
+        assert app.user_cache.generation == generation + 1
+        await run(uow.session, update(HandledUpdate).values(handled_at=app.clock.now()))  # not watched
+        assert app.user_cache.generation == generation + 1
+        await uow.commit()
+    assert app.user_cache.generation == generation + 2
+    async with app.uow() as uow:
+        assert (await uow.users.get(30)).status == "frozen"
 
 
 async def test_a_flushed_orm_change_clears_the_cache_too(app):
