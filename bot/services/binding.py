@@ -44,7 +44,6 @@ class BindResult:
     referrer: UserRow | None = None
     code: CodeRow | None = None
     referee_name: str | None = None
-    fresh: bool = False
 
     @property
     def ok(self) -> bool:
