@@ -1,10 +1,9 @@
 """The referral forest: bindings (edges), the closure table and per-level counts."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-
-import json
 
 from sqlalchemy import bindparam, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
