@@ -6,8 +6,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Code, User
-from db.repositories.users import _COLUMNS as USER_COLUMNS, UserRow
+from db.models import Code
 
 
 @dataclass(frozen=True)
@@ -25,8 +24,6 @@ _COLUMNS = (Code.id, Code.code, Code.owner_id, Code.kind, Code.label, Code.activ
 
 
 _BY_CODE = select(*_COLUMNS).where(Code.code == bindparam("code"))
-# The code and its owner in one round trip: every link opened needs both.
-_WITH_OWNER = select(*_COLUMNS, *USER_COLUMNS).join(User, User.id == Code.owner_id).where(Code.code == bindparam("code"))
 
 
 class CodeRepository:
@@ -36,13 +33,6 @@ class CodeRepository:
     async def by_code(self, code: str) -> CodeRow | None:
         row = (await self.session.execute(_BY_CODE, {"code": code})).first()
         return CodeRow(*row) if row else None
-
-    async def with_owner(self, code: str) -> tuple[CodeRow, UserRow] | None:
-        row = (await self.session.execute(_WITH_OWNER, {"code": code})).first()
-        if row is None:
-            return None
-        n = len(_COLUMNS)
-        return CodeRow(*row[:n]), UserRow(*row[n:])
 
     async def personal(self, owner_id: int) -> CodeRow | None:
         row = (

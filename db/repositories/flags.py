@@ -35,12 +35,6 @@ class BindingCounts:
 _COLUMNS = (FraudFlag.id, FraudFlag.user_id, FraudFlag.kind, FraudFlag.state, FraudFlag.evidence,
             FraudFlag.created_at, FraudFlag.reviewed_at, FraudFlag.reviewed_by, FraudFlag.decision_reason)
 
-# The binding path's one query: three windows over the referrer's slice of ix_bindings_referrer_bound.
-_COUNTS = select(
-    func.coalesce(func.sum(case((Binding.bound_at >= bindparam("day_from"), 1), else_=0)), 0),
-    func.coalesce(func.sum(case((Binding.bound_at > bindparam("hour_from"), 1), else_=0)), 0),
-    func.coalesce(func.sum(case((Binding.bound_at > bindparam("burst_from"), 1), else_=0)), 0),
-).where(Binding.referrer_id == bindparam("rid"), Binding.bound_at >= bindparam("scan_from"))
 _OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), FraudFlag.state == "open")
 
 
@@ -55,15 +49,6 @@ class FlagRepository:
         self.session = session
 
     # -- signals' counts -----------------------------------------------------------------------
-
-    async def binding_counts(self, referrer_id: int, *, day_from: datetime, hour_from: datetime,
-                             burst_from: datetime) -> BindingCounts:
-        """Bindings under a referrer since local midnight, in the last hour and in the burst window:
-        one range scan of ix_bindings_referrer_bound from the earlier of midnight and an hour ago."""
-        day, hour, burst = (await self.session.execute(_COUNTS, {
-            "rid": referrer_id, "scan_from": min(day_from, hour_from), "day_from": day_from,
-            "hour_from": hour_from, "burst_from": burst_from})).one()
-        return BindingCounts(hour=int(hour), day=int(day), burst=int(burst))
 
     async def binding_times(self, referrer_id: int, since: datetime, limit: int) -> list[datetime]:
         """The newest binding times under a referrer since `since`, oldest first (a flag's timeline)."""

@@ -96,16 +96,13 @@ class FraudSignals:
         await flags.set_evidence(existing.id, merge_evidence(existing.evidence, evidence))
         return existing.id
 
-    async def after_binding(self, referrer_id: int, role: str, now: datetime,
-                            counts: BindingCounts | None = None) -> list[int]:
-        """Velocity and burst, right after a binding under `referrer_id` was written. `counts`, when
-        the caller read the windows with its other look-ups, includes that binding."""
+    async def after_binding(self, referrer_id: int, role: str, now: datetime, counts: BindingCounts) -> list[int]:
+        """Velocity and burst, right after a binding under `referrer_id` was written. `counts`: the
+        windows as the binding's own look-up read them (db/repositories/binding_snapshot.py), that
+        binding included."""
         limits = self.limits
         agent = role == "agent"
         midnight, hour_ago, burst_from = limits.windows(now)
-        if counts is None:
-            counts = await self.uow.flags.binding_counts(referrer_id, day_from=midnight, hour_from=hour_ago,
-                                                         burst_from=burst_from)
         hourly, daily = (limits.agent_hourly, limits.agent_daily) if agent else (limits.hourly, limits.daily)
         hits: list[tuple[str, dict, datetime]] = []
         if counts.hour > hourly:
