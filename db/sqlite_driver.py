@@ -102,6 +102,24 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
 
+    # SQLAlchemy's pool rolls back every connection it is given back, even one whose transaction
+    # was just committed, and a read-only unit of work commits nothing. sqlite3 does nothing
+    # then either, but only on the database thread: skipping the trip saves one per transaction,
+    # and leaves no await in the pool's return path for a task cancelled at shutdown to land in
+    # (SQLAlchemy logs that at ERROR). No statement is in flight when these are called: SQLAlchemy
+    # serialises a connection's calls, so reading the flag from the loop's thread is safe.
+    def commit(self) -> None:
+        if self._in_transaction():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._in_transaction():
+            super().rollback()
+
+    def _in_transaction(self) -> bool:
+        conn = self._connection._connection  # None once closed; super() then does nothing either
+        return conn is not None and conn.in_transaction
+
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     """The DBAPI module given to create_async_engine(module=...) for SQLite URLs."""

@@ -75,3 +75,25 @@ async def test_errors_reach_the_caller_as_sqlalchemy_errors_and_roll_back(engine
             await conn.execute(text("SELECT nope FROM t"))
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_commit_and_rollback_with_nothing_open_cost_no_trip(engine, trips):  # noqa: ANN001
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        before = trips[0]
+        await conn.commit()  # a real transaction: one trip
+        assert trips[0] - before == 1
+        await conn.execute(text("SELECT count(*) FROM t"))  # a read opens no sqlite3 transaction
+        before = trips[0]
+        await conn.commit()
+        await conn.rollback()
+        assert trips[0] == before
+    before = trips[0]
+    async with engine.begin() as conn:  # checked out, written, committed and given back to the pool
+        await conn.execute(text("INSERT INTO t (name) VALUES ('also')"))
+    assert trips[0] - before == 2  # the INSERT and the COMMIT; the pool's reset rollback is free
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (name) VALUES ('dropped')"))
+        await conn.rollback()  # an open transaction is still rolled back
+        names = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
+    assert names == ["kept", "also"]
