@@ -31,6 +31,7 @@ under half a lease.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,12 @@ from db.uow import UnitOfWork
 Render = Callable[[int, str, str, dict], Awaitable[Outgoing]]
 
 _NO_SYNC = {"synchronize_session": False}
+
+
+class _Turn(enum.Enum):
+    GO = "go"  # the limiter let this send through, with enough lease left
+    LOST = "lost"  # the lease lapsed and another sender has the row now
+    STOPPING = "stopping"  # stop() was called while it waited
 
 
 @dataclass
@@ -319,13 +326,17 @@ class OutboxSender:
     async def _attempt(self, claim: _Claim) -> None:
         try:
             out = await self._render(claim.chat_id, claim.kind, claim.text_key, claim.args)
-            if not await self._wait_turn(claim, out.paid):
-                return
+            turn = await self._wait_turn(claim, out.paid)
         except asyncio.CancelledError:
             await self._release(claim)
             raise
         except Exception as exc:
             await self._retry_later(claim, exc, expected=False)
+            return
+        if turn is _Turn.STOPPING:
+            await self._release(claim)
+            return
+        if turn is _Turn.LOST:
             return
         self._sending.add(claim.chat_id)
         try:
@@ -356,22 +367,35 @@ class OutboxSender:
         finally:
             self._sending.discard(claim.chat_id)
 
-    async def _wait_turn(self, claim: _Claim, paid: bool = False) -> bool:
-        """Wait for the limiter, keeping the lease alive; False if another sender has the row now."""
+    async def _wait_turn(self, claim: _Claim, paid: bool = False) -> _Turn:
+        """Wait for the limiter, keeping the lease alive, until it is this send's turn, another
+        sender has the row (the lease lapsed), or stop() was called."""
         # Unpaid sends call acquire(chat_id) alone, so a limiter without paid budgets still fits.
         acquire = (lambda: self._limiter.acquire(claim.chat_id, paid=True)) if paid else (
             lambda: self._limiter.acquire(claim.chat_id))
-        while True:
-            try:
-                await asyncio.wait_for(acquire(), self._lease.total_seconds() / 3)
-            except TimeoutError:
-                if not await self._renew(claim):
-                    return False
-                continue
-            # Start a send only with at least half a lease left: the send may take that long.
-            if self._clock.now() < claim.lease_until - self._lease / 2:
-                return True
-            return await self._renew(claim)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while True:
+                # stop() ends the wait here rather than by cancelling the task, so a cancellation
+                # never lands inside a database call of _render or _renew.
+                turn = asyncio.ensure_future(acquire())
+                done, _ = await asyncio.wait({turn, stopping}, timeout=self._lease.total_seconds() / 3,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if turn not in done:
+                    turn.cancel()
+                    await asyncio.gather(turn, return_exceptions=True)
+                    if stopping in done:
+                        return _Turn.STOPPING
+                    if not await self._renew(claim):
+                        return _Turn.LOST
+                    continue
+                turn.result()
+                # Start a send only with at least half a lease left: the send may take that long.
+                if self._clock.now() < claim.lease_until - self._lease / 2 or await self._renew(claim):
+                    return _Turn.GO
+                return _Turn.LOST
+        finally:
+            stopping.cancel()
 
     async def _renew(self, claim: _Claim) -> bool:
         now = self._clock.now()
@@ -394,10 +418,8 @@ class OutboxSender:
         self._nudge.set()
 
     async def _wind_down(self) -> None:
-        """Cancel sends not yet under way (their rows go back to 'pending'); let the others finish."""
-        for chat_id, task in list(self._tasks.items()):
-            if chat_id not in self._sending:
-                task.cancel()
+        """Let every send finish or hand its row back (sends still waiting for the limiter see
+        `_stopping` and do that at once); cancel only those still at it after the grace period."""
         tasks = list(self._tasks.values())
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=self._stop_grace)

@@ -263,10 +263,6 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(bot_proc, fak
     fake.unblock(owner.id)
 
 
-# Stopgap, see the session note of 2026-11-26: at SIGINT a task can be cancelled while its pooled
-# connection is being rolled back on return, and SQLAlchemy's pool logs that at ERROR. Nothing is
-# lost (the transaction is rolled back either way); the shutdown should shield that cleanup.
-@pytest.mark.allow_log(r"Exception during reset or similar")
 async def test_restart_keeps_everything(bot_proc, fake, new_user):
     owner, joiner = new_user(), new_user()
     code = await code_of(bot_proc, owner)

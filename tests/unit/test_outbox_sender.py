@@ -642,6 +642,35 @@ async def test_stop_hands_back_rows_still_waiting_for_the_limiter(db):
     assert transport.calls() == []
 
 
+async def test_stop_lets_a_send_finish_its_database_reads_and_then_hands_the_row_back(db):
+    """A cancellation landing inside a database call is what SQLAlchemy logs at ERROR at shutdown;
+    stop() must end a send's wait for the limiter instead, after its reads are done."""
+    vt = VirtualTime()
+    transport = FakeTransport(vt)
+    gate = GateLimiter()
+    await queue(db, vt, 4)
+    # a grace far longer than the test waits: the send must end its wait itself, not be cancelled
+    out = sender(db, transport, limiter=gate, poll_interval=30, stop_grace=60)
+    reading, read = asyncio.Event(), []
+
+    async def slow_render(chat_id, kind, text_key, args):  # noqa: ANN001, ANN202
+        async with db.sm() as session:  # a read still under way when stop() comes
+            reading.set()
+            await asyncio.sleep(0.3)
+            read.append((await session.execute(select(OutboxMessage.state))).scalar_one())
+        return await render(chat_id, kind, text_key, args)
+
+    out._render = slow_render
+    task = asyncio.create_task(out.run())
+    await asyncio.wait_for(reading.wait(), 5)
+    out.stop()
+    await asyncio.wait_for(task, 5)
+    assert read == ["sending"]  # the read ran to its end instead of being cancelled
+    (row,) = await rows(db)
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert transport.calls() == []
+
+
 async def test_handled_update_ids_older_than_a_week_are_pruned(db):
     vt = VirtualTime()
     vt.t = 30 * 86400
