@@ -41,20 +41,15 @@ class UserService:
             if hit is not None and _current(hit, profile):
                 return hit, False
         generation = cache.generation if cache is not None else 0
-        # Most updates come from people we know: one read, and an insert only for newcomers.
-        row = await self.uow.users.get(profile.id)
-        if row is not None and cache is not None and _current(row, profile):
-            cache.put(row.id, row, generation)  # a committed row that this turn leaves as it is
-        created = False
-        if row is None:
-            row = await self.uow.users.insert_if_absent(
-                user_id=profile.id, first_name=profile.first_name, username=profile.username,
-                is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now(),
-            )
-            created = row is not None
-            if row is None:  # a concurrent first update of the same person inserted it
-                row = await self.uow.users.get(profile.id)
+        row, created = await self.uow.users.get_or_insert(
+            user_id=profile.id, first_name=profile.first_name, username=profile.username,
+            is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now(),
+        )
+        if row is None:  # a concurrent first update of the same person inserted it
+            row = await self.uow.users.get(profile.id)
             assert row is not None
+        elif not created and cache is not None and _current(row, profile):
+            cache.put(row.id, row, generation)  # a committed row that this turn leaves as it is
         if row.status == "blocked":
             # They wrote to us, so they unblocked the bot: notices may flow again.
             await self.uow.users.set_status(profile.id, "active")

@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, false, select, true, union_all, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
@@ -44,6 +45,25 @@ _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_s
 _INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
                      for k, f in INSERTS.items()}
 
+_NEW_USER = ("id", "first_name", "username", "is_bot", "tg_language", "first_seen_at", "role", "status")
+
+
+def _get_or_insert_pg():  # noqa: ANN202
+    """The row and whether this statement created it, in one round trip: the INSERT's RETURNING
+    when it wrote, else the row already there. (The outer SELECT cannot see the CTE's own insert,
+    so at most one branch yields a row; neither does when a concurrent first insert has not
+    committed yet, and the caller reads again.)"""
+    inserted = (postgresql.insert(User).values(**{c: bindparam(c) for c in _NEW_USER})
+                .on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS).cte("inserted"))
+    return union_all(
+        select(*inserted.c, true().label("created")),
+        select(*_COLUMNS, false().label("created")).where(
+            User.id == bindparam("id"), ~exists(select(inserted.c.id))),
+    )
+
+
+_GET_OR_INSERT_PG = _get_or_insert_pg()
+
 
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -68,12 +88,27 @@ class UserRepository:
         tg_language: str | None, now: datetime,
     ) -> UserRow | None:
         """The new row when this call created the user (first contact); None if they existed."""
-        row = (await run(self.session, _INSERT_IF_ABSENT[dialect_name(self.session)], dict(
-            id=user_id, first_name=first_name[:128], username=(username or None) and username[:64],
-            is_bot=is_bot, tg_language=(tg_language or None) and tg_language[:16],
-            first_seen_at=now, role="user", status="active",
-        ))).first()
+        row = (await run(self.session, _INSERT_IF_ABSENT[dialect_name(self.session)],
+                         _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
         return UserRow(*row) if row else None
+
+    async def get_or_insert(
+        self, *, user_id: int, first_name: str, username: str | None, is_bot: bool,
+        tg_language: str | None, now: datetime,
+    ) -> tuple[UserRow | None, bool]:
+        """The user's row, created on first contact, and whether this call created it. The row is
+        None only when a concurrent first insert of the same user has not committed yet."""
+        if dialect_name(self.session) != "postgresql":
+            # SQLite's INSERT ... RETURNING cannot sit in a CTE; its statements are cheap trips anyway.
+            row = await self.get(user_id)
+            if row is not None:
+                return row, False
+            row = await self.insert_if_absent(user_id=user_id, first_name=first_name, username=username,
+                                              is_bot=is_bot, tg_language=tg_language, now=now)
+            return row, row is not None
+        found = (await run(self.session, _GET_OR_INSERT_PG,
+                           _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
+        return (UserRow(*found[:-1]), bool(found[-1])) if found else (None, False)
 
     async def refresh_profile(self, user_id: int, first_name: str, username: str | None, tg_language: str | None) -> None:
         await self.session.execute(
@@ -115,3 +150,10 @@ class UserRepository:
 
     async def set_role(self, user_id: int, role: str) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(role=role))
+
+
+def _new_user(user_id: int, first_name: str, username: str | None, is_bot: bool, tg_language: str | None,
+              now: datetime) -> dict:
+    return dict(id=user_id, first_name=first_name[:128], username=(username or None) and username[:64],
+                is_bot=is_bot, tg_language=(tg_language or None) and tg_language[:16],
+                first_seen_at=now, role="user", status="active")
