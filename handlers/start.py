@@ -63,7 +63,8 @@ async def _group_outcome(ctx: Context) -> str | None:
 
 async def _link_outcome(ctx: Context, payload: str, by_group: str | None = None) -> str:
     services = ctx.services
-    await services.stations.record_visit(ctx.user_id, payload)  # an agent's funnel counts every opener
+    if by_group is not None or not ctx.is_new_user:
+        await services.stations.record_visit(ctx.user_id, payload)  # an agent's funnel counts every opener
     if by_group is not None:
         return by_group
     if not ctx.is_new_user:
@@ -75,6 +76,7 @@ async def _link_outcome(ctx: Context, payload: str, by_group: str | None = None)
             return ctx.t("start-not-new-bind-hint", hours=ctx.app.settings.bind_window_hours)
         return ctx.t("start-not-new")
     result = await services.binding.bind(ctx.user_id, payload, source="link")
+    await services.stations.record_visit_of(result.code, ctx.user_id)  # the binding has read the code
     if result.outcome is Outcome.BOUND:
         assert result.referrer is not None
         return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))

@@ -42,7 +42,7 @@ class Outcome(enum.Enum):
 class BindResult:
     outcome: Outcome
     referrer: UserRow | None = None
-    code: CodeRow | None = None
+    code: CodeRow | None = None  # the code as read, whenever it exists
     referee_name: str | None = None
 
     @property
@@ -80,9 +80,9 @@ class BindingService:
         if not code.active or owner.status == "frozen":
             return BindResult(Outcome.CODE_OFF, owner, code), snap
         if referee is None:
-            return BindResult(Outcome.NOT_FOUND), snap
+            return BindResult(Outcome.NOT_FOUND, code=code), snap
         if referee.is_bot:
-            return BindResult(Outcome.IS_BOT), snap
+            return BindResult(Outcome.IS_BOT, code=code), snap
         if owner.id == referee_id:
             return BindResult(Outcome.OWN_CODE, owner, code), snap
         if snap.referee_bound:

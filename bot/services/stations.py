@@ -136,6 +136,12 @@ class StationService:
         if is_valid_payload(payload):
             await self.uow.stations.record_visit(normalize(payload), user_id, self.clock.now())
 
+    async def record_visit_of(self, code: CodeRow | None, user_id: int) -> None:
+        """The same, for a code the caller has read already (a binding has): a personal code,
+        the most common, costs no statement at all."""
+        if code is not None and code.kind == "station":
+            await self.uow.stations.record_visit(code.code, user_id, self.clock.now())
+
     async def _insert(self, owner_id: int, label: str) -> CodeRow:
         for _ in range(8):
             code = new_code()

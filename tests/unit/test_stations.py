@@ -7,7 +7,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.services.codes import ALPHABET
 from bot.services.stations import clean_label
@@ -296,6 +296,24 @@ async def test_every_opener_of_a_station_link_is_a_visit_once_bound_or_not(app, 
     assert await visits(app) == [(code, RESIDENT), (code, STRANGER)]
     assert await binding(app, STRANGER) is None
     assert (await binding(app, RESIDENT))[:2] == (AGENT, "Happy Lane")
+
+
+async def test_only_a_station_link_spends_a_statement_on_the_visit(app, pipeline, transport):
+    """The binding reads the code's kind anyway: a personal link, the common case, writes no visit."""
+    await make_agent(app, pipeline)
+    code = await add_station(pipeline, transport, "Happy Lane")
+    await pipeline.handle(message(agent(), "/code"))
+    personal = LINK.search(transport.last(AGENT).text).group(1)
+    seen: list[str] = []
+    event.listen(app.engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: seen.append(statement))
+    await say(pipeline, transport, person(4006, "Pat"), f"/start {personal}")
+    assert [s for s in seen if "code_visits" in s] == []
+    assert (await binding(app, 4006))[0] == AGENT
+    seen.clear()
+    await say(pipeline, transport, person(4007, "Rita"), f"/start {code}")
+    assert len([s for s in seen if "code_visits" in s]) == 1
+    assert await visits(app) == [(code, 4007)]
 
 
 # -- labels, for any input ---------------------------------------------------------------------
