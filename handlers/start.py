@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.i18n import Raw
-from bot.services.binding import Outcome
+from bot.services.binding import BindResult
 from bot.services.masking import mask_name
 from handlers.help import commands_text
 from handlers.inline import INLINE_START
@@ -35,49 +35,45 @@ async def start(ctx: Context) -> None:
     # The inline-mode button for people without a card yet opens the bot with this: no code behind it.
     payload = "" if ctx.args == INLINE_START else ctx.args
     perk = await _perk(ctx)
-    by_group = await _group_outcome(ctx)
     if not payload:
+        by_group = await _group_outcome(ctx)
         await ctx.reply(f"{by_group}\n\n{welcome(ctx, perk)}" if by_group else welcome(ctx, perk))
         return
-    note = await _link_outcome(ctx, payload, by_group)
+    note = await (_newcomer_link(ctx, payload) if ctx.is_new_user else _known_user_link(ctx, payload))
     await ctx.reply(f"{note}\n\n{welcome(ctx, perk)}")
 
 
-async def _group_outcome(ctx: Context) -> str | None:
-    """First touch wins: a new user who joined a group through a member's invite link before
-    opening the bot is that member's referral, whatever link they open the bot with now."""
-    services = ctx.services
-    if not ctx.is_new_user:
-        return None
-    owner_id = await services.groups.referrer_by_group(ctx.user_id)
-    if owner_id is None:
-        return None
-    # The owner's personal code goes through the same rules as any link: no bots, no self, no frozen owner.
-    code = await services.codes.personal_code(owner_id)
-    result = await services.binding.bind(ctx.user_id, code.code, source="group")
-    if result.outcome is not Outcome.BOUND:
-        return None  # e.g. the owner is frozen: the link they opened, if any, decides
+def _invited_by(ctx: Context, result: BindResult) -> str:
     assert result.referrer is not None
     return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))
 
 
-async def _link_outcome(ctx: Context, payload: str, by_group: str | None = None) -> str:
-    services = ctx.services
-    if by_group is not None or not ctx.is_new_user:
-        await services.stations.record_visit(ctx.user_id, payload)  # an agent's funnel counts every opener
-    if by_group is not None:
-        return by_group
+async def _group_outcome(ctx: Context) -> str | None:
+    """First touch wins: a new user who joined a group through a member's invite link before
+    opening the bot is that member's referral."""
     if not ctx.is_new_user:
-        # First touch wins: someone who talked to us before is not re-attributed by a link.
-        binding = await services.uow.referrals.binding_of(ctx.user_id)
-        if binding is not None:
-            return ctx.t("start-already-bound")
-        if services.users.within_bind_window(ctx.user, ctx.app.settings.bind_window_hours):
-            return ctx.t("start-not-new-bind-hint", hours=ctx.app.settings.bind_window_hours)
-        return ctx.t("start-not-new")
-    result = await services.binding.bind(ctx.user_id, payload, source="link")
-    await services.stations.record_visit_of(result.code, ctx.user_id)  # the binding has read the code
-    if result.outcome is Outcome.BOUND:
-        assert result.referrer is not None
-        return ctx.t("start-invited-by", name=mask_name(result.referrer.first_name))
-    return ctx.t(refusal_key(result.outcome))
+        return None
+    result = await ctx.services.binding.by_group_invite(ctx.user_id)
+    return _invited_by(ctx, result) if result is not None else None
+
+
+async def _newcomer_link(ctx: Context, payload: str) -> str:
+    """A group invite they joined through first wins over the link (see BindingService.open_link)."""
+    services = ctx.services
+    opened = await services.binding.open_link(ctx.user_id, payload)
+    await services.stations.record_visit_of(opened.link_code, ctx.user_id)  # an agent's funnel counts every opener
+    if opened.result.ok:
+        return _invited_by(ctx, opened.result)
+    return ctx.t(refusal_key(opened.result.outcome))
+
+
+async def _known_user_link(ctx: Context, payload: str) -> str:
+    """First touch wins: someone who talked to us before is not re-attributed by a link."""
+    services = ctx.services
+    await services.stations.record_visit(ctx.user_id, payload)  # an agent's funnel counts every opener
+    binding = await services.uow.referrals.binding_of(ctx.user_id)
+    if binding is not None:
+        return ctx.t("start-already-bound")
+    if services.users.within_bind_window(ctx.user, ctx.app.settings.bind_window_hours):
+        return ctx.t("start-not-new-bind-hint", hours=ctx.app.settings.bind_window_hours)
+    return ctx.t("start-not-new")

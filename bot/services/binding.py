@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.outbox.queue import PRIORITY_TRANSACTIONAL, enqueue
-from bot.services.codes import is_valid_payload, normalize
+from bot.services.codes import CodeService, is_valid_payload, normalize
 from bot.services.fraud.signals import FraudLimits, FraudSignals
 from bot.services.masking import mask_name
 from db.repositories.binding_snapshot import BindingSnapshot
@@ -50,6 +50,16 @@ class BindResult:
         return self.outcome is Outcome.BOUND
 
 
+UNREAD = object()  # by_group_invite: the caller has not looked the inviter up
+
+
+@dataclass(frozen=True)
+class LinkOpened:
+    result: BindResult  # the binding that decided, or why none was made
+    by_group: bool  # bound to the group invite's owner, who touched them first
+    link_code: CodeRow | None  # the code of the link opened, when it exists
+
+
 @dataclass
 class BindingService:
     uow: UnitOfWork
@@ -61,6 +71,9 @@ class BindingService:
     # PostgreSQL writes a new leaf's edge in one statement; False keeps the statement-by-statement
     # path, which the property tests use as the oracle for the fast one.
     one_statement: bool = True
+    # Group invitees are bound through the inviter's personal code, created on first use; the
+    # handlers' CodeService shares its read cache.
+    codes: CodeService | None = None
 
     async def check(self, referee_id: int, raw_code: str) -> BindResult:
         """Everything bind() would refuse, without writing: used to confirm before /bind."""
@@ -93,6 +106,37 @@ class BindingService:
 
     async def bind(self, referee_id: int, raw_code: str, source: str) -> BindResult:
         verdict, snap = await self._judge(referee_id, raw_code)
+        return await self._bind_judged(referee_id, verdict, snap, source)
+
+    async def open_link(self, referee_id: int, raw_code: str) -> LinkOpened:
+        """A newcomer opened a link. First touch wins: if they joined a group through a member's
+        invite link before, they are that member's referral (through the member's personal code,
+        under the same rules), whatever link they opened; the link decides only otherwise, or
+        when the group inviter cannot take them (a frozen inviter, say)."""
+        verdict, snap = await self._judge(referee_id, raw_code)
+        # The snapshot read the group invite along with the rest; without one (no such code) ask.
+        by_group = await self.by_group_invite(referee_id, snap.group_inviter if snap is not None else UNREAD)
+        if by_group is not None:
+            return LinkOpened(by_group, by_group=True, link_code=verdict.code)
+        # Nothing was written unless it bound, so the link's verdict still holds.
+        return LinkOpened(await self._bind_judged(referee_id, verdict, snap, "link"), by_group=False,
+                          link_code=verdict.code)
+
+    async def by_group_invite(self, referee_id: int, inviter: int | None | object = UNREAD) -> BindResult | None:
+        """Binds a newcomer to the member whose group invite link they joined through first, if
+        anyone's, through the member's personal code; None when that binds nothing. `inviter`:
+        that member when the caller has read them already (None: nobody)."""
+        if inviter is UNREAD:
+            inviter = await self.uow.groups.first_link_owner(referee_id)
+        if inviter is None:
+            return None
+        assert isinstance(inviter, int)
+        code = await (self.codes or CodeService(self.uow, self.clock)).personal_code(inviter)
+        result = await self.bind(referee_id, code.code, source="group")
+        return result if result.ok else None
+
+    async def _bind_judged(self, referee_id: int, verdict: BindResult, snap: BindingSnapshot | None,
+                           source: str) -> BindResult:
         if not verdict.ok:
             return verdict
         assert snap is not None

@@ -103,9 +103,5 @@ class GroupService:
     async def is_member(self, chat_id: int, user_id: int) -> bool:
         return await self.uow.groups.is_member(chat_id, user_id)
 
-    async def referrer_by_group(self, user_id: int) -> int | None:
-        """The member whose link this person first joined a group through: their first touch."""
-        return await self.uow.groups.first_link_owner(user_id)
-
     async def set_top_enabled(self, chat_id: int, enabled: bool) -> None:
         await self.uow.groups.set_top_enabled(chat_id, enabled, self.clock.now())

@@ -40,7 +40,8 @@ class Services:
     @cached_property
     def binding(self) -> BindingService:
         settings = self.app.settings
-        return BindingService(self.uow, self.app.clock, settings.referral_levels, FraudLimits.from_settings(settings))
+        return BindingService(self.uow, self.app.clock, settings.referral_levels, FraudLimits.from_settings(settings),
+                              codes=self.codes)
 
     @cached_property
     def invites(self) -> InvitesService:

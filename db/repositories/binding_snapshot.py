@@ -1,8 +1,9 @@
 """Everything a binding decision reads, in one statement.
 
-Binding a referee used to cost six reads before the first write (the code and
+Binding a referee used to cost seven reads before the first write (the code and
 its owner, the referee, their binding, the cycle walk, the referrer's upline,
-the anti-fraud windows), each a round trip through SQLAlchemy. They are
+the anti-fraud windows, the group invite that may have touched the referee
+first), each a round trip through SQLAlchemy. They are
 independent look-ups keyed by the code and the referee id, so one SELECT with
 scalar subqueries answers them all, on SQLite and PostgreSQL alike. The rules
 that judge the answers stay in bot/services/binding.py.
@@ -16,7 +17,7 @@ from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.models import Binding, Code, ReferralClosure, User
+from db.models import Binding, Code, GroupJoin, GroupLink, ReferralClosure, User
 from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
 from db.repositories.users import UserRow
 from db.types import UTCDateTime
@@ -37,6 +38,8 @@ class BindingSnapshot:
     since_day: int
     since_hour: int
     since_burst: int
+    # Whose invite link the referee first joined a group through, if anyone's: their first touch.
+    group_inviter: int | None = None
 
 
 _owner = aliased(User, name="owner")
@@ -67,6 +70,11 @@ def _build():  # noqa: ANN202
         newer = Binding.bound_at > moment if strict else Binding.bound_at >= moment
         return select(func.count()).where(Binding.referrer_id == Code.owner_id, newer).scalar_subquery()
 
+    # The same look-up as GroupRepository.first_link_owner.
+    inviter = (select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
+               .where(GroupJoin.user_id == rid, GroupJoin.is_bot.is_(False))
+               .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1).scalar_subquery())
+
     return (
         select(
             *CODE_COLUMNS, *_user_columns(_owner), *_user_columns(_referee),
@@ -75,6 +83,7 @@ def _build():  # noqa: ANN202
             ancestor(1), ancestor(2),
             exists().where(ReferralClosure.ancestor_id == rid),
             since("day_from", False), since("hour_from", True), since("burst_from", True),
+            inviter,
         )
         .join(_owner, _owner.id == Code.owner_id)
         .outerjoin(_referee, _referee.id == rid)
@@ -110,9 +119,10 @@ class BindingSnapshotRepository:
         code_row = CodeRow(*take(_N_CODE))
         owner = UserRow(*take(_N_USER))
         referee_cols = take(_N_USER)
-        bound, cycle, up1, up2, downline, day, hour, burst = take(8)
+        bound, cycle, up1, up2, downline, day, hour, burst, inviter = take(9)
         return BindingSnapshot(
             code=code_row, owner=owner, referee=UserRow(*referee_cols) if referee_cols[0] is not None else None,
             referee_bound=bool(bound), owner_below_referee=bool(cycle),
             owner_upline=[a for a in (up1, up2) if a is not None] if up1 is not None else [],
-            referee_has_downline=bool(downline), since_day=int(day), since_hour=int(hour), since_burst=int(burst))
+            referee_has_downline=bool(downline), since_day=int(day), since_hour=int(hour), since_burst=int(burst),
+            group_inviter=inviter)

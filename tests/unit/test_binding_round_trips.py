@@ -16,8 +16,12 @@ from bot.services.codes import CodeService
 from bot.services.fraud.signals import FraudLimits
 from db.models import Binding, FraudFlag, OutboxMessage, ReferralClosure, ReferralCount
 from tests.conftest import T0
+from tests.support import message, person
 
 EXPECTED = {"postgresql": 2, "sqlite": 5}
+# A newcomer's whole /start <code> turn: claim the update id, read or create the user, the
+# binding's look-up (group invite included), the write.
+TURN = {"postgresql": 4, "sqlite": 8}
 
 
 async def _users(app, *ids: int) -> dict[int, str]:  # noqa: ANN001
@@ -118,3 +122,14 @@ async def test_racing_bindings_of_one_referee_write_one_edge_one_notice_and_one_
     async with app.uow() as uow:
         total = (await uow.session.execute(select(func.sum(ReferralCount.count)))).scalar_one()
     assert total == 1
+
+
+async def test_a_newcomers_start_with_a_link_is_four_statements_on_postgresql(app, backend, pipeline):  # noqa: ANN001
+    codes = await _users(app, 1)
+    await pipeline.handle(message(person(4, "Warm"), "/start"))  # the program in force is read once, then kept
+    seen = _statements(app)
+    await pipeline.handle(message(person(5, "Neo"), f"/start {codes[1]}"))
+    writes = [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
+    assert len(writes) == TURN[backend], writes
+    async with app.uow() as uow:
+        assert await uow.referrals.upline(5, 2) == [1]

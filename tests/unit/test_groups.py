@@ -412,6 +412,19 @@ async def test_first_touch_the_group_link_wins_over_a_later_deep_link(app, pipel
     assert "O***" in transport.last(FRIEND).text and "No such" not in transport.last(FRIEND).text
 
 
+async def test_the_group_link_wins_whatever_the_deep_link_holds(app, pipeline, transport):
+    """The binding's look-up reads the group invite with the code; without a code to look up
+    (unknown, malformed) the invite is asked for on its own, and wins all the same."""
+    await ready_group(pipeline, transport)
+    link = await owner_link(pipeline, transport)
+    for uid, payload in ((FRIEND, "NOSUCH99"), (5100, "../../etc/passwd")):
+        await pipeline.handle(joined(person(uid, "Fred"), link))
+        await start(pipeline, uid, "Fred", payload=payload)
+        bound = await binding_of(app, uid)
+        assert (bound.referrer_id, bound.source) == (OWNER, "group")
+        assert "O***" in transport.last(uid).text
+
+
 async def code_of(app, uid: int) -> str:  # noqa: ANN001
     async with app.uow() as uow:
         code = await CodeService(uow, app.clock).personal_code(uid)
