@@ -189,6 +189,7 @@ class OutboxSender:
 
         Not to be run alongside `run()` on the same instance.
         """
+        self._stopping.clear()  # an earlier stop() would have every send hand its row straight back
         handled = 0
         while True:
             free = self._concurrency - len(self._tasks)

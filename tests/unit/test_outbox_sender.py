@@ -671,6 +671,20 @@ async def test_stop_lets_a_send_finish_its_database_reads_and_then_hands_the_row
     assert transport.calls() == []
 
 
+async def test_drain_once_sends_even_on_a_sender_stopped_before(db):
+    vt = VirtualTime()
+    transport = FakeTransport(vt)
+    class SlowLimiter(OpenLimiter):  # a turn that takes a moment, as under load
+        async def acquire(self, chat_id: int) -> None:
+            await asyncio.sleep(0.01)
+
+    out = sender(db, transport, limiter=SlowLimiter())
+    out.stop()
+    await queue(db, vt, 3)
+    assert await asyncio.wait_for(out.drain_once(), 5) == 1
+    assert [chat for chat, _ in transport.delivered] == [3]
+
+
 async def test_handled_update_ids_older_than_a_week_are_pruned(db):
     vt = VirtualTime()
     vt.t = 30 * 86400
