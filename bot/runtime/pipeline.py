@@ -63,16 +63,19 @@ class Pipeline:
         app = self.app
         idempotent = self.dispatcher.is_idempotent(incoming, app.bot_username)
         async with app.uow() as uow:
+            services = Services(app, uow)
+            user, is_new = None, False
+            records = incoming.user is not None and incoming.is_private and incoming.kind in RECORDING_KINDS
             if idempotent:
                 claimed = self._recent.first(incoming.update_id)
+            elif records and uow.users.claims_in_one_statement:
+                claimed, user, is_new = await services.users.claim_and_touch(incoming.update_id, incoming.user)
             else:
                 claimed = await uow.updates.claim(incoming.update_id, app.clock.now())
             if not claimed:
                 log.info("update %s already handled; skipped", incoming.update_id)
                 return None
-            services = Services(app, uow)
-            user, is_new = None, False
-            if incoming.user is not None and incoming.is_private and incoming.kind in RECORDING_KINDS:
+            if records and user is None:
                 user, is_new = await services.users.touch(incoming.user, cached=idempotent)
             elif incoming.user is not None and incoming.kind == "inline_query":
                 user = await uow.users.get(incoming.user.id)  # their card, in their language; never created

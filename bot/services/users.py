@@ -41,10 +41,26 @@ class UserService:
             if hit is not None and _current(hit, profile):
                 return hit, False
         generation = cache.generation if cache is not None else 0
-        row, created = await self.uow.users.get_or_insert(
-            user_id=profile.id, first_name=profile.first_name, username=profile.username,
-            is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now(),
-        )
+        row, created = await self.uow.users.get_or_insert(**self._new_row(profile))
+        return await self._settle(profile, row, created, generation)
+
+    async def claim_and_touch(self, update_id: int, profile: TelegramProfile) -> tuple[bool, UserRow | None, bool]:
+        """UpdateRepository.claim and touch in one round trip, where the database can
+        (UserRepository.claims_in_one_statement): (claimed, row, created); no row when not claimed."""
+        generation = self.cache.generation if self.cache is not None else 0
+        claimed, row, created = await self.uow.users.claim_and_get_or_insert(update_id, **self._new_row(profile))
+        if not claimed:
+            return False, None, False
+        row, created = await self._settle(profile, row, created, generation)
+        return True, row, created
+
+    def _new_row(self, profile: TelegramProfile) -> dict:
+        return dict(user_id=profile.id, first_name=profile.first_name, username=profile.username,
+                    is_bot=profile.is_bot, tg_language=profile.language_code, now=self.clock.now())
+
+    async def _settle(self, profile: TelegramProfile, row: UserRow | None, created: bool,
+                      generation: int) -> tuple[UserRow, bool]:
+        cache = self.cache
         if row is None:  # a concurrent first update of the same person inserted it
             row = await self.uow.users.get(profile.id)
             assert row is not None

@@ -3,13 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, false, select, true, union_all, update
+from sqlalchemy import bindparam, exists, false, null, select, true, union_all, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
-from db.models import ReferralClosure, User
+from db.models import HandledUpdate, ReferralClosure, User
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,33 @@ def _get_or_insert_pg():  # noqa: ANN202
 _GET_OR_INSERT_PG = _get_or_insert_pg()
 
 
+def _claim_and_get_or_insert_pg():  # noqa: ANN202
+    """The same, after claiming the update id (see UpdateRepository.claim) in the same statement:
+    a turn's first two round trips in one. Every branch says whether the claim took; the last
+    yields a row of NULLs when no user row is visible yet (a concurrent first insert)."""
+    claimed = (postgresql.insert(HandledUpdate)
+               .values(update_id=bindparam("update_id"), handled_at=bindparam("handled_at"))
+               .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
+               .returning(HandledUpdate.update_id).cte("claimed"))
+    # Only once the claim took: a redelivery racing the first delivery then waits on the claim
+    # before it can touch the user row, so the two never wait on each other (a deadlock).
+    newcomer = select(*(bindparam(c, type_=User.__table__.c[c].type) for c in _NEW_USER)).where(
+        exists(select(claimed.c.update_id)))
+    inserted = (postgresql.insert(User).from_select(list(_NEW_USER), newcomer)
+                .on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS).cte("inserted"))
+    took = exists(select(claimed.c.update_id)).label("claimed")
+    none_inserted = ~exists(select(inserted.c.id))
+    return union_all(
+        select(took, *inserted.c, true().label("created")),
+        select(took, *_COLUMNS, false()).where(User.id == bindparam("id"), none_inserted),
+        select(took, *(null() for _ in _COLUMNS), false()).where(
+            none_inserted, ~exists(select(User.id).where(User.id == bindparam("id")))),
+    )
+
+
+_CLAIM_AND_GET_OR_INSERT_PG = _claim_and_get_or_insert_pg()
+
+
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -109,6 +136,22 @@ class UserRepository:
         found = (await run(self.session, _GET_OR_INSERT_PG,
                            _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
         return (UserRow(*found[:-1]), bool(found[-1])) if found else (None, False)
+
+    @property
+    def claims_in_one_statement(self) -> bool:
+        return dialect_name(self.session) == "postgresql"
+
+    async def claim_and_get_or_insert(
+        self, update_id: int, *, user_id: int, first_name: str, username: str | None, is_bot: bool,
+        tg_language: str | None, now: datetime,
+    ) -> tuple[bool, UserRow | None, bool]:
+        """PostgreSQL only (see claims_in_one_statement): UpdateRepository.claim and get_or_insert
+        in one round trip. (claimed, row, created); row None as in get_or_insert."""
+        params = _new_user(user_id, first_name, username, is_bot, tg_language, now)
+        params.update(update_id=update_id, handled_at=now)
+        found = (await run(self.session, _CLAIM_AND_GET_OR_INSERT_PG, params)).one()
+        claimed, created = bool(found[0]), bool(found[-1])
+        return claimed, (UserRow(*found[1:-1]) if found[1] is not None else None), created
 
     async def refresh_profile(self, user_id: int, first_name: str, username: str | None, tg_language: str | None) -> None:
         await self.session.execute(

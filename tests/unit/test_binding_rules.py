@@ -84,6 +84,18 @@ async def test_redelivered_update_binds_once_and_answers_once(app, pipeline, tra
     assert await count(app, OutboxMessage, OutboxMessage.chat_id == 130) == 1
 
 
+async def test_a_redelivery_racing_the_first_delivery_binds_once_and_answers_once(app, pipeline, transport):
+    """A newcomer's update claims its id and records them in one statement on PostgreSQL; the
+    copy that arrives meanwhile waits on the claim and then does nothing."""
+    code_a = await code_of(pipeline, transport, 135)
+    update = message(person(136), f"/start {code_a}")
+    results = await asyncio.gather(pipeline.handle(update), pipeline.handle(update))
+    assert sorted(r is None for r in results) == [False, True]
+    assert len(transport.to(136)) == 1 and "邀请" in transport.last(136).text
+    assert await referrer_of(app, 136) == 135
+    assert await count(app, OutboxMessage, OutboxMessage.chat_id == 135) == 1
+
+
 async def test_own_code_is_refused(app, pipeline, transport):
     own = await code_of(pipeline, transport, 140)
     await pipeline.handle(message(person(140), f"/bind {own}"))

@@ -73,3 +73,26 @@ async def test_two_first_updates_of_one_person_at_once_create_one_row(app):  # n
         await first.__aexit__(None, None, None)
     theirs, created = await asyncio.wait_for(other, 10)
     assert not created and theirs == mine
+
+
+async def test_claiming_the_update_and_recording_its_sender_is_one_statement_on_postgresql(app, backend):  # noqa: ANN001
+    async with app.uow() as uow:
+        if not uow.users.claims_in_one_statement:
+            assert backend == "sqlite"  # it runs UpdateRepository.claim, then touch
+            return
+    seen = _statements(app)
+
+    async def claim(update_id: int, uid: int):  # noqa: ANN202
+        async with app.uow() as uow:
+            found = await UserService(uow, app.clock, admin_ids=()).claim_and_touch(update_id, _profile(uid))
+            await uow.commit()
+        return found
+
+    claimed, row, created = await claim(9001, 44)
+    assert (claimed, created, row.id, row.first_seen_at) == (True, True, 44, T0) and len(seen) == 1
+    assert await claim(9001, 44) == (False, None, False)  # a redelivery: nothing to do
+    claimed, again, created = await claim(9002, 44)
+    assert (claimed, created, again) == (True, False, row)
+    async with app.uow() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(User))).scalar_one() == 1
+        assert not await uow.updates.claim(9002, T0)  # the claims are the ones UpdateRepository keeps
