@@ -43,6 +43,15 @@ _EARLIEST_OPEN = (select(FraudFlag.id, FraudFlag.user_id)
                   .where(FraudFlag.user_id.in_(bindparam("ids", expanding=True)), FraudFlag.state == "open")
                   .order_by(FraudFlag.id).with_for_update(read=True))
 
+# A velocity or burst hit runs these on the binding's own turn: built once.
+_BINDING_TIMES = (select(Binding.bound_at)
+                  .where(Binding.referrer_id == bindparam("rid"), Binding.bound_at >= bindparam("since"))
+                  .order_by(Binding.bound_at.desc()).limit(bindparam("lim")))
+_OPEN_OF = (select(*_COLUMNS)
+            .where(FraudFlag.user_id == bindparam("uid"), FraudFlag.kind == bindparam("kind"),
+                   FraudFlag.state == "open").with_for_update())
+_SET_EVIDENCE = update(FraudFlag).where(FraudFlag.id == bindparam("fid")).values(evidence=bindparam("ev"))
+
 
 class FlagRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -52,9 +61,7 @@ class FlagRepository:
 
     async def binding_times(self, referrer_id: int, since: datetime, limit: int) -> list[datetime]:
         """The newest binding times under a referrer since `since`, oldest first (a flag's timeline)."""
-        rows = await self.session.execute(
-            select(Binding.bound_at).where(Binding.referrer_id == referrer_id, Binding.bound_at >= since)
-            .order_by(Binding.bound_at.desc()).limit(limit))
+        rows = await run(self.session, _BINDING_TIMES, {"rid": referrer_id, "since": since, "lim": limit})
         return sorted(r[0] for r in rows)
 
     async def referee_activity(self, referrer_id: int) -> tuple[int, int]:
@@ -125,9 +132,7 @@ class FlagRepository:
         return earliest
 
     async def open_of(self, user_id: int, kind: str) -> FlagRow | None:
-        row = (await self.session.execute(
-            select(*_COLUMNS).where(FraudFlag.user_id == user_id, FraudFlag.kind == kind,
-                                    FraudFlag.state == "open").with_for_update())).first()
+        row = (await run(self.session, _OPEN_OF, {"uid": user_id, "kind": kind})).first()
         return FlagRow(*row) if row else None
 
     async def insert_open(self, user_id: int, kind: str, evidence: dict, now: datetime) -> int | None:
@@ -142,7 +147,7 @@ class FlagRepository:
             return None
 
     async def set_evidence(self, flag_id: int, evidence: dict) -> None:
-        await self.session.execute(update(FraudFlag).where(FraudFlag.id == flag_id).values(evidence=evidence))
+        await run(self.session, _SET_EVIDENCE, {"fid": flag_id, "ev": evidence})
 
     async def decide(self, flag_id: int, state: str, *, by: int | None, at: datetime, reason: str | None) -> bool:
         """open → approved | rejected, once; False if it was already decided."""
