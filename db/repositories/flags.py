@@ -35,7 +35,10 @@ class BindingCounts:
 _COLUMNS = (FraudFlag.id, FraudFlag.user_id, FraudFlag.kind, FraudFlag.state, FraudFlag.evidence,
             FraudFlag.created_at, FraudFlag.reviewed_at, FraudFlag.reviewed_by, FraudFlag.decision_reason)
 
-_OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), FraudFlag.state == "open")
+_OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), FraudFlag.state == "open") \
+    .order_by(FraudFlag.id)
+# earliest_open, without and with the share lock; every held earning asks: built once.
+_EARLIEST = {False: _OPEN_IDS.limit(1), True: _OPEN_IDS.limit(1).with_for_update(read=True)}
 
 
 # Every conversion's beneficiaries are looked up here: built once.
@@ -110,16 +113,13 @@ class FlagRepository:
 
     async def open_ids(self, user_id: int) -> tuple[int, ...]:
         """The user's open flags, oldest first: (usually) none, one index probe."""
-        rows = await self.session.execute(_OPEN_IDS.order_by(FraudFlag.id), {"uid": user_id})
+        rows = await run(self.session, _OPEN_IDS, {"uid": user_id})
         return tuple(r[0] for r in rows)
 
     async def earliest_open(self, user_id: int, *, share_lock: bool = False) -> int | None:
         """The flag a new earning of theirs is held by. The share lock makes a reject that is deciding
         that flag wait for (or be waited on by) this transaction, so no held entry slips past it."""
-        query = _OPEN_IDS.order_by(FraudFlag.id).limit(1)
-        if share_lock:
-            query = query.with_for_update(read=True)
-        return (await self.session.execute(query, {"uid": user_id})).scalar_one_or_none()
+        return (await run(self.session, _EARLIEST[share_lock], {"uid": user_id})).scalar_one_or_none()
 
     async def earliest_open_of(self, user_ids: list[int]) -> dict[int, int]:
         """earliest_open(share_lock=True) for several users in one statement: {user: flag} for those with one."""

@@ -121,6 +121,13 @@ _QUALIFIED = (
     .outerjoin(_reversal, and_(_reversal.target_key == Event.key, _reversal.outcome == "applied"))
     .where(Event.type == "first_loan", Event.outcome == "applied", _reversal.id.is_(None)))
 
+_tier_reversal = aliased(LedgerEntry)
+# Asked whenever a referrer may have reached a tier: built once.
+_UNREVERSED_TIER = (
+    select(*_COLUMNS).outerjoin(_tier_reversal, _tier_reversal.reverses_id == LedgerEntry.id)
+    .where(LedgerEntry.beneficiary_id == bindparam("bid"), LedgerEntry.rule == bindparam("rule"),
+           LedgerEntry.kind == "tier_bonus", _tier_reversal.id.is_(None)).limit(1))
+
 
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -163,11 +170,7 @@ class LedgerRepository:
                    LedgerEntry.rule == rule, LedgerEntry.level == level, rev.id.is_(None)))).scalar_one()
 
     async def unreversed_tier_entry(self, beneficiary_id: int, rule: str) -> EntryRow | None:
-        rev = aliased(LedgerEntry)
-        row = (await self.session.execute(
-            select(*_COLUMNS).outerjoin(rev, rev.reverses_id == LedgerEntry.id)
-            .where(LedgerEntry.beneficiary_id == beneficiary_id, LedgerEntry.rule == rule,
-                   LedgerEntry.kind == "tier_bonus", rev.id.is_(None)).limit(1))).first()
+        row = (await run(self.session, _UNREVERSED_TIER, {"bid": beneficiary_id, "rule": rule})).first()
         return EntryRow(*row) if row else None
 
     async def qualified_referees(self, referrer_id: int) -> int:
