@@ -50,13 +50,9 @@ class BindResult:
         return self.outcome is Outcome.BOUND
 
 
-UNREAD = object()  # by_group_invite: the caller has not looked the inviter up
-
-
 @dataclass(frozen=True)
 class LinkOpened:
-    result: BindResult  # the binding that decided, or why none was made
-    by_group: bool  # bound to the group invite's owner, who touched them first
+    result: BindResult  # the binding that decided (the link's, or the group invite's), or why none was made
     link_code: CodeRow | None  # the code of the link opened, when it exists
 
 
@@ -115,22 +111,22 @@ class BindingService:
         when the group inviter cannot take them (a frozen inviter, say)."""
         verdict, snap = await self._judge(referee_id, raw_code)
         # The snapshot read the group invite along with the rest; without one (no such code) ask.
-        by_group = await self.by_group_invite(referee_id, snap.group_inviter if snap is not None else UNREAD)
+        inviter = snap.group_inviter if snap is not None else await self.uow.groups.first_link_owner(referee_id)
+        by_group = await self._bind_to_inviter(referee_id, inviter)
         if by_group is not None:
-            return LinkOpened(by_group, by_group=True, link_code=verdict.code)
+            return LinkOpened(by_group, link_code=verdict.code)
         # Nothing was written unless it bound, so the link's verdict still holds.
-        return LinkOpened(await self._bind_judged(referee_id, verdict, snap, "link"), by_group=False,
-                          link_code=verdict.code)
+        return LinkOpened(await self._bind_judged(referee_id, verdict, snap, "link"), link_code=verdict.code)
 
-    async def by_group_invite(self, referee_id: int, inviter: int | None | object = UNREAD) -> BindResult | None:
+    async def by_group_invite(self, referee_id: int) -> BindResult | None:
         """Binds a newcomer to the member whose group invite link they joined through first, if
-        anyone's, through the member's personal code; None when that binds nothing. `inviter`:
-        that member when the caller has read them already (None: nobody)."""
-        if inviter is UNREAD:
-            inviter = await self.uow.groups.first_link_owner(referee_id)
+        anyone's; None when that binds nothing."""
+        return await self._bind_to_inviter(referee_id, await self.uow.groups.first_link_owner(referee_id))
+
+    async def _bind_to_inviter(self, referee_id: int, inviter: int | None) -> BindResult | None:
+        # Through the inviter's personal code, so the usual rules apply (no bots, no self, no frozen inviter).
         if inviter is None:
             return None
-        assert isinstance(inviter, int)
         code = await (self.codes or CodeService(self.uow, self.clock)).personal_code(inviter)
         result = await self.bind(referee_id, code.code, source="group")
         return result if result.ok else None

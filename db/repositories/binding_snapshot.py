@@ -17,8 +17,9 @@ from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.models import Binding, Code, GroupJoin, GroupLink, ReferralClosure, User
+from db.models import Binding, Code, ReferralClosure, User
 from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
+from db.repositories.groups import first_link_owner_query
 from db.repositories.users import UserRow
 from db.types import UTCDateTime
 
@@ -70,10 +71,7 @@ def _build():  # noqa: ANN202
         newer = Binding.bound_at > moment if strict else Binding.bound_at >= moment
         return select(func.count()).where(Binding.referrer_id == Code.owner_id, newer).scalar_subquery()
 
-    # The same look-up as GroupRepository.first_link_owner.
-    inviter = (select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
-               .where(GroupJoin.user_id == rid, GroupJoin.is_bot.is_(False))
-               .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1).scalar_subquery())
+    inviter = first_link_owner_query(rid).scalar_subquery()
 
     return (
         select(

@@ -45,10 +45,15 @@ _GROUP = (Group.chat_id, Group.title, Group.type, Group.bot_status, Group.can_in
 _LINK = (GroupLink.id, GroupLink.chat_id, GroupLink.owner_id, GroupLink.invite_link, GroupLink.name)
 
 
-# Every new user's /start asks this: built once.
-_FIRST_LINK_OWNER = (select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
-                     .where(GroupJoin.user_id == bindparam("uid"), GroupJoin.is_bot.is_(False))
-                     .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1))
+def first_link_owner_query(user_id):  # noqa: ANN001, ANN201
+    """Whose invite link `user_id` (a value or a bind parameter) first joined a group through."""
+    return (select(GroupLink.owner_id).join(GroupJoin, GroupJoin.link_id == GroupLink.id)
+            .where(GroupJoin.user_id == user_id, GroupJoin.is_bot.is_(False))
+            .order_by(GroupJoin.joined_at, GroupJoin.chat_id).limit(1))
+
+
+# Every new user's /start asks this (unless the binding's snapshot did): built once.
+_FIRST_LINK_OWNER = first_link_owner_query(bindparam("uid"))
 
 
 class GroupRepository:
