@@ -48,48 +48,41 @@ _INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id])
 _NEW_USER = ("id", "first_name", "username", "is_bot", "tg_language", "first_seen_at", "role", "status")
 
 
-def _get_or_insert_pg():  # noqa: ANN202
-    """The row and whether this statement created it, in one round trip: the INSERT's RETURNING
-    when it wrote, else the row already there. (The outer SELECT cannot see the CTE's own insert,
-    so at most one branch yields a row; neither does when a concurrent first insert has not
-    committed yet, and the caller reads again.)"""
-    inserted = (postgresql.insert(User).values(**{c: bindparam(c) for c in _NEW_USER})
-                .on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS).cte("inserted"))
-    return union_all(
-        select(*inserted.c, true().label("created")),
-        select(*_COLUMNS, false().label("created")).where(
-            User.id == bindparam("id"), ~exists(select(inserted.c.id))),
-    )
+def _get_or_insert_pg(claim: bool):  # noqa: ANN202
+    """The user's row and whether this statement created it, in one round trip: the INSERT's
+    RETURNING when it wrote, else the row already there. The outer SELECT cannot see the CTE's
+    own insert, so at most one branch yields a row; neither does when a concurrent first insert
+    has not committed yet, and the caller reads again.
 
-
-_GET_OR_INSERT_PG = _get_or_insert_pg()
-
-
-def _claim_and_get_or_insert_pg():  # noqa: ANN202
-    """The same, after claiming the update id (see UpdateRepository.claim) in the same statement:
-    a turn's first two round trips in one. Every branch says whether the claim took; the last
-    yields a row of NULLs when no user row is visible yet (a concurrent first insert)."""
-    claimed = (postgresql.insert(HandledUpdate)
-               .values(update_id=bindparam("update_id"), handled_at=bindparam("handled_at"))
-               .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
-               .returning(HandledUpdate.update_id).cte("claimed"))
-    # Only once the claim took: a redelivery racing the first delivery then waits on the claim
-    # before it can touch the user row, so the two never wait on each other (a deadlock).
-    newcomer = select(*(bindparam(c, type_=User.__table__.c[c].type) for c in _NEW_USER)).where(
-        exists(select(claimed.c.update_id)))
+    `claim`: also claim the update id (see UpdateRepository.claim), a turn's first two round
+    trips in one. Every row then leads with whether the claim took, and a last branch yields a
+    row of NULLs when no user row is visible, so the answer always arrives."""
+    newcomer = select(*(bindparam(c, type_=User.__table__.c[c].type) for c in _NEW_USER))
+    lead: tuple = ()
+    if claim:
+        claimed = (postgresql.insert(HandledUpdate)
+                   .values(update_id=bindparam("update_id"), handled_at=bindparam("handled_at"))
+                   .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
+                   .returning(HandledUpdate.update_id).cte("claimed"))
+        took = exists(select(claimed.c.update_id))
+        # Only once the claim took: a redelivery racing the first delivery then waits on the claim
+        # before it can touch the user row, so the two never wait on each other (a deadlock).
+        newcomer = newcomer.where(took)
+        lead = (took.label("claimed"),)
     inserted = (postgresql.insert(User).from_select(list(_NEW_USER), newcomer)
                 .on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS).cte("inserted"))
-    took = exists(select(claimed.c.update_id)).label("claimed")
     none_inserted = ~exists(select(inserted.c.id))
-    return union_all(
-        select(took, *inserted.c, true().label("created")),
-        select(took, *_COLUMNS, false()).where(User.id == bindparam("id"), none_inserted),
-        select(took, *(null() for _ in _COLUMNS), false()).where(
-            none_inserted, ~exists(select(User.id).where(User.id == bindparam("id")))),
-    )
+    branches = [
+        select(*lead, *inserted.c, true().label("created")),
+        select(*lead, *_COLUMNS, false()).where(User.id == bindparam("id"), none_inserted),
+    ]
+    if claim:
+        branches.append(select(*lead, *(null() for _ in _COLUMNS), false()).where(
+            none_inserted, ~exists(select(User.id).where(User.id == bindparam("id")))))
+    return union_all(*branches)
 
 
-_CLAIM_AND_GET_OR_INSERT_PG = _claim_and_get_or_insert_pg()
+_GET_OR_INSERT_PG = {False: _get_or_insert_pg(claim=False), True: _get_or_insert_pg(claim=True)}
 
 
 class UserRepository:
@@ -133,7 +126,7 @@ class UserRepository:
             row = await self.insert_if_absent(user_id=user_id, first_name=first_name, username=username,
                                               is_bot=is_bot, tg_language=tg_language, now=now)
             return row, row is not None
-        found = (await run(self.session, _GET_OR_INSERT_PG,
+        found = (await run(self.session, _GET_OR_INSERT_PG[False],
                            _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
         return (UserRow(*found[:-1]), bool(found[-1])) if found else (None, False)
 
@@ -149,7 +142,7 @@ class UserRepository:
         in one round trip. (claimed, row, created); row None as in get_or_insert."""
         params = _new_user(user_id, first_name, username, is_bot, tg_language, now)
         params.update(update_id=update_id, handled_at=now)
-        found = (await run(self.session, _CLAIM_AND_GET_OR_INSERT_PG, params)).one()
+        found = (await run(self.session, _GET_OR_INSERT_PG[True], params)).one()
         claimed, created = bool(found[0]), bool(found[-1])
         return claimed, (UserRow(*found[1:-1]) if found[1] is not None else None), created
 
