@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 
@@ -15,9 +16,13 @@ BOT_ENV = {"API_SECRET": SECRET}  # what a module using these helpers passes to 
 
 
 def event(kind: str, user: TgUser | int, **fields: object) -> dict:
-    """A new event (fresh id) about `user`, by Telegram id."""
+    """A new event (fresh id) about `user`, by Telegram id; it happened just now unless told.
+
+    "Now" is the bot's clock too (the real one): a fixed date here would turn a reward still on
+    hold into an available one once the calendar passed it."""
     telegram_id = user if isinstance(user, int) else user.id
-    return {"id": f"{kind}-{uuid.uuid4().hex}", "type": kind, "occurred_at": "2026-11-26T10:00:00+08:00",
+    now = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0).isoformat()
+    return {"id": f"{kind}-{uuid.uuid4().hex}", "type": kind, "occurred_at": now,
             "user": {"telegram_id": telegram_id}, **fields}
 
 
