@@ -85,7 +85,7 @@ async def _aiogram_ours(app) -> Feeder:  # noqa: ANN001
     from bot.runtime.aiogram.runtime import make_dispatcher
     from bot.runtime.pipeline import Pipeline
 
-    bot = stub_bot()
+    bot = stub_bot(product=True)
     return _AiogramFeeder(make_dispatcher(Pipeline(app, AiogramTransport(bot))), bot)
 
 

@@ -47,7 +47,7 @@ async def _repeated_code(suite: Suite) -> None:
     url = f"sqlite+aiosqlite:///{suite.tmp / 'qr.db'}"
     await create_schema(url)
     app = make_app(url)
-    bot = stub_bot()
+    bot = stub_bot(product=True)
     dp = make_dispatcher(Pipeline(app, AiogramTransport(bot)))
     renders: list[str] = []
     original = code_handler.render_qr_png

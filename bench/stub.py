@@ -15,6 +15,7 @@ from aiogram.methods import GetMe, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import Chat, Message, PhotoSize, TelegramObject, Update, User
 
 from bench.dataset import PROFILE_LANGUAGE, first_name
+from bot.runtime.aiogram.session import ApiSession
 
 STUB_FILE_ID = "AgACAgIAAxkBAAIBstubPhotoFileIdFromTelegram"
 BOT_USERNAME = "ReferralBenchBot"
@@ -59,9 +60,14 @@ def _ok(result: TelegramObject) -> str:
     return '{"ok":true,"result":' + result.model_dump_json(exclude_none=True) + "}"
 
 
-def stub_bot() -> Bot:
-    """Configured like bot.runtime.aiogram.runner.make_bot, but on the stub session."""
-    return Bot("123:abc", session=StubSession(),
+class ProductStubSession(StubSession, ApiSession):
+    """The stub over the product's session (bot.runtime.aiogram.session), for the product's side."""
+
+
+def stub_bot(product: bool = False) -> Bot:
+    """Configured like bot.runtime.aiogram.runtime.make_bot, but on the stub session; `product`
+    takes the product's session class, else aiogram's own (the bare baseline)."""
+    return Bot("123:abc", session=ProductStubSession() if product else StubSession(),
                default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
 
 

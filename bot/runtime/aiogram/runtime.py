@@ -7,12 +7,12 @@ from contextlib import suppress
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 
 from bot.config import Settings
 from bot.runtime.aiogram.adapter import AiogramTransport
+from bot.runtime.aiogram.session import ApiSession
 from bot.runtime.pipeline import Pipeline
 from bot.runtime.updates import to_incoming
 from bot.transport import PARSE_MODE
@@ -21,7 +21,7 @@ log = logging.getLogger("bot")
 
 
 def make_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(settings.bot_token, session=session,
                default=DefaultBotProperties(parse_mode=PARSE_MODE, link_preview_is_disabled=True))
 
