@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.core import run
 from db.models import Binding, Code, ReferralClosure, User
 from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
 from db.repositories.groups import first_link_owner_query
@@ -101,8 +102,7 @@ class BindingSnapshotRepository:
                    burst_from: datetime, max_hops: int = 100_000) -> BindingSnapshot | None:
         """None when no such code exists."""
         # Core, not the ORM: this row needs no entity loading, and the ORM layer costs as much again.
-        conn = await self.session.connection()
-        row = (await conn.execute(_SNAPSHOT, {
+        row = (await run(self.session, _SNAPSHOT, {
             "code": code, "rid": referee_id, "max_hops": max_hops,
             "day_from": day_from, "hour_from": hour_from, "burst_from": burst_from})).first()
         if row is None:

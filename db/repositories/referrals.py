@@ -125,8 +125,7 @@ class ReferralRepository:
         label: str | None = None,
     ) -> bool:
         """False when the referee already has a binding (a racing delivery won)."""
-        conn = await self.session.connection()
-        result = await conn.execute(_ADD_BINDING[dialect_name(self.session)], dict(
+        result = await run(self.session, _ADD_BINDING[dialect_name(self.session)], dict(
             referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now, label=label))
         return result.rowcount == 1
 
@@ -140,9 +139,8 @@ class ReferralRepository:
         referrer first, then its upline, already cut at the level cap): the edge, its closure rows,
         the count bumps and the referrer's notice in one round trip. False when a racing delivery
         bound the referee first; then nothing was written."""
-        conn = await self.session.connection()
         depths = list(range(1, len(ancestors) + 1))
-        written = await conn.execute(_ADD_EDGE_PG, dict(
+        written = await run(self.session, _ADD_EDGE_PG, dict(
             referee=referee_id, referrer=referrer_id, code_id=code_id, source=source, now=now, label=label,
             ancestors=ancestors, depths=depths, kind=notice.kind, priority=notice.priority,
             text_key=notice.text_key, args=json.dumps(notice.args), dedup_key=notice.dedup_key))
