@@ -40,6 +40,15 @@ def _run(conn, operation: str, parameters: Any, many: bool) -> tuple:  # noqa: A
         cursor.close()
 
 
+async def run_on_thread(adapted: AsyncAdapt_aiosqlite_connection, operation: str, parameters: Any,
+                        many: bool = False) -> tuple[list, int]:
+    """One statement in one trip, for db/direct.py: (rows, rowcount). The caller holds the
+    adapter's execute mutex, as the cursor below does."""
+    aio = adapted._connection
+    _, rows, rowcount, _ = await aio._execute(_run, aio._conn, operation, parameters, many)
+    return rows, rowcount
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
 

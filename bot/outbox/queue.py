@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.core import run
 from db.dialect import INSERTS
 from db.models import OutboxMessage, User
 
@@ -80,8 +81,7 @@ async def enqueue(
         stmt = _QUEUE[dialect, dedup_key is not None]
     except KeyError:
         raise NotImplementedError(f"outbox enqueue on {dialect}") from None
-    conn = await session.connection()
-    row = (await conn.execute(stmt, dict(
+    row = (await run(session, stmt, dict(
         recipient=chat_id, chat_id=chat_id, kind=kind, priority=priority, text_key=text_key, args=args, dedup_key=dedup_key,
         not_before=not_before or now, created_at=now))).first()
     return row is not None and row.state == "pending"
@@ -92,7 +92,6 @@ async def enqueue_many(session: AsyncSession, messages: list[Queued], now: datet
     if not messages:
         return
     stmt = _QUEUE_MANY[session.get_bind().dialect.name]
-    conn = await session.connection()
-    await conn.execute(stmt, [dict(recipient=m.chat_id, chat_id=m.chat_id, kind=m.kind, priority=m.priority,
+    await run(session, stmt, [dict(recipient=m.chat_id, chat_id=m.chat_id, kind=m.kind, priority=m.priority,
                                    text_key=m.text_key, args=m.args, dedup_key=m.dedup_key, not_before=now,
                                    created_at=now) for m in messages])

@@ -160,18 +160,14 @@ class ReferralRepository:
         """rows: (descendant, depth, ancestor, bound_at)."""
         if not rows:
             return
-        conn = await self.session.connection()
-        await conn.execute(
-            _ADD_CLOSURE[dialect_name(self.session)],
-            [dict(descendant_id=d, depth=k, ancestor_id=a, bound_at=t) for d, k, a, t in rows],
-        )
+        await run(self.session, _ADD_CLOSURE[dialect_name(self.session)],
+                  [dict(descendant_id=d, depth=k, ancestor_id=a, bound_at=t) for d, k, a, t in rows])
 
     async def bump_counts(self, increments: dict[tuple[int, int], int]) -> None:
         """Adds to (user, depth) counters in the binding transaction."""
         if not increments:
             return
-        conn = await self.session.connection()
-        await conn.execute(_BUMP[dialect_name(self.session)], [
+        await run(self.session, _BUMP[dialect_name(self.session)], [
             dict(user_id=u, depth=d, count=n) for (u, d), n in sorted(increments.items())])
 
     async def counts(self, user_id: int) -> dict[int, int]:

@@ -1,22 +1,25 @@
-"""A prebuilt statement on PostgreSQL, handed to asyncpg without SQLAlchemy's execution path.
+"""A prebuilt statement handed to the driver without SQLAlchemy's execution path.
 
-SQLAlchemy's execute costs ~0.09 ms of CPU a statement on top of asyncpg's own work (greenlet
+SQLAlchemy's execute costs ~0.09 ms of CPU a statement on top of the driver's own work (greenlet
 hand-offs, an execution context, a cursor facade, a result proxy): on a /start turn of three
-statements that was a fifth of the bot process's CPU. The hot statements are built once at import
-(the repositories' module constants), so their SQL, parameter order and type processing can be
-worked out once too (a Plan) and each execution is one prepared-statement call on the same
-connection, in the same transaction, as the session's other statements.
+statements on PostgreSQL that was a fifth of the bot process's CPU. The hot statements are built
+once at import (the repositories' module constants), so their SQL, parameter order and type
+processing can be worked out once too (a Plan), and each execution is one driver call on the same
+connection, in the same transaction, as the session's other statements: asyncpg's prepared
+statement on PostgreSQL, one trip to the database thread on SQLite (db/sqlite_driver.py).
 
 What SQLAlchemy would have done is kept: the statement is compiled by the engine's own dialect
-(so the SQL is byte for byte what SQLAlchemy sends and shares its prepared-statement cache),
-bind and result processors of the column types run (UTCDateTime), constant column defaults are
-filled in, the transaction is begun the way the dialect begins it, and a driver error is raised
-as SQLAlchemy's exception (IntegrityError for a lost race), and `before_cursor_execute`
-listeners still hear each statement (with no cursor or context: the tests and benchmarks that
-count statements listen there). With echo on, db.core.run takes SQLAlchemy's path, which logs.
+(so the SQL is byte for byte what SQLAlchemy sends, and shares asyncpg's prepared-statement cache),
+bind and result processors of the column types run (UTCDateTime, SQLite's dates and booleans),
+constant column defaults are filled in, the transaction is begun the way the dialect begins it,
+a driver error is raised as SQLAlchemy's exception (IntegrityError for a lost race), and
+`before_cursor_execute` listeners still hear each statement (with no cursor or context: the tests
+and benchmarks that count statements listen there). With echo on, db.core.run takes SQLAlchemy's
+path, which logs.
 
 `plan_for` answers None for what it cannot do faithfully (expanding IN lists, callable column
-defaults, executemany), and db.core.run then takes SQLAlchemy's path.
+defaults), and db.core.run then takes SQLAlchemy's path, as it does for executemany on asyncpg
+and for an executemany that returns rows.
 """
 from __future__ import annotations
 
@@ -26,11 +29,13 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.sqlite_driver import OneTripDbapi, run_on_thread
+
 _MAX_PLANS = 512  # the repositories hold about a hundred statements; anything past this is not hot
 
 
 class Plan:
-    __slots__ = ("compiled", "sql", "names", "binds", "defaults", "row", "procs")
+    __slots__ = ("compiled", "sql", "names", "binds", "defaults", "row", "procs", "returns_rows")
 
     def __init__(self, statement: Any, dialect: Any, keys: list[str]) -> None:
         # As SQLAlchemy compiles: an INSERT or UPDATE without .values() takes its columns from the
@@ -52,6 +57,10 @@ class Plan:
             defaults.append((key(column), arg))
         self.defaults = tuple(defaults)
         columns = compiled._result_columns or []
+        # executemany through the driver returns no rows: SQLAlchemy renders INSERT ... RETURNING
+        # for many parameter sets as one multi-row statement instead, so that stays SQLAlchemy's.
+        # (A text() statement declares no columns: its SQL says whether it returns any.)
+        self.returns_rows = bool(columns) or "RETURNING" in self.sql.upper()
         self.row = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None
         procs = [c.type._cached_result_processor(dialect, None) for c in columns]
         self.procs = procs if any(procs) else None
@@ -135,35 +144,55 @@ def plan_for(statement: Any, dialect: Any, params: dict[str, Any] | None) -> Pla
     return plan
 
 
-async def execute(conn: AsyncConnection, plan: Plan, params: dict[str, Any] | None) -> Result:
-    """Runs `plan` on the connection of a session that has begun (AsyncSession.connection())."""
-    args = plan.arguments(params)
+def supports(dialect: Any, many: bool = False) -> bool:
+    """asyncpg (one parameter set), and aiosqlite under db/sqlite_driver.py (make_engine's
+    SQLite engines; one or many parameter sets)."""
+    if isinstance(dialect.loaded_dbapi, OneTripDbapi):
+        return True
+    return dialect.driver == "asyncpg" and not many
+
+
+async def execute(conn: AsyncConnection, plan: Plan, params: dict[str, Any] | list[dict[str, Any]] | None) -> Result:
+    """Runs `plan` on the connection of a session that has begun (AsyncSession.connection());
+    a list of parameter sets is an executemany (SQLite only, see supports)."""
+    many = isinstance(params, list)
+    args: Any = [plan.arguments(p) for p in params] if many else plan.arguments(params)
     sync = conn.sync_connection
     if sync is not None and (sync._has_events or sync.engine._has_events):
-        sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, False)
-    raw = await conn.get_raw_connection()
-    adapted = raw.dbapi_connection  # SQLAlchemy's asyncpg adapter: it owns the transaction
+        sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, many)
+    # The pooled connection the session's transaction holds: no greenlet hand-off to reach it.
+    raw = sync._dbapi_connection if sync is not None else None
+    if raw is None:
+        raw = await conn.get_raw_connection()
+    adapted = raw.dbapi_connection  # SQLAlchemy's adapter of the driver: it owns the transaction
     try:
         async with adapted._execute_mutex:
-            if adapted._transaction is None:
-                await adapted._start_transaction()
-            prepared, _ = await adapted._prepare(plan.sql, adapted._invalidate_schema_cache_asof)
-            records = await prepared.fetch(*args)
-            status = prepared.get_statusmsg()
+            if conn.dialect.driver == "asyncpg":
+                records, count = await _on_asyncpg(adapted, plan.sql, args)
+            else:
+                records, count = await run_on_thread(adapted, plan.sql, args, many)
     except exc.DBAPIError:
         raise
     except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy would raise it
         raise await _translated(conn, adapted, plan, args, error) from error
-    # "INSERT 0 1", "UPDATE 3", "SELECT 2": the last word is the row count, as SQLAlchemy reads it.
-    count = int(status.rsplit(" ", 1)[-1]) if status and status[-1].isdigit() else -1
     return Result(plan.rows(records), count)
+
+
+async def _on_asyncpg(adapted: Any, sql: str, args: list[Any]) -> tuple[list, int]:
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    prepared, _ = await adapted._prepare(sql, adapted._invalidate_schema_cache_asof)
+    records = await prepared.fetch(*args)
+    status = prepared.get_statusmsg()
+    # "INSERT 0 1", "UPDATE 3", "SELECT 2": the last word is the row count, as SQLAlchemy reads it.
+    return records, int(status.rsplit(" ", 1)[-1]) if status and status[-1].isdigit() else -1
 
 
 async def _translated(conn: AsyncConnection, adapted: Any, plan: Plan, args: list[Any],
                       error: Exception) -> BaseException:
     dialect = conn.dialect
     try:
-        adapted._handle_exception(error)  # raises the adapter's DB-API error for asyncpg's
+        adapted._handle_exception(error)  # raises the adapter's DB-API error for the driver's
     except Exception as dbapi_error:  # noqa: BLE001
         error = dbapi_error
     gone = isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(error, adapted, None)
