@@ -10,8 +10,8 @@ An UPDATE or DELETE of a table someone watches with db.engine.on_write (the
 read cache: `users`, `codes`) is sent through `session.execute` instead, where
 that hook hears it.
 
-A statement with one set of parameters goes straight to the driver (db.direct) when it
-can be planned, skipping SQLAlchemy's execution path.
+A statement goes straight to the driver (db.direct) when it can be planned, skipping
+SQLAlchemy's execution path; db.direct.supports and Plan say which can.
 """
 from __future__ import annotations
 
