@@ -1,5 +1,6 @@
 """aiogram without the network: a Bot whose session serialises every call and parses a canned answer,
-and update builders. The bare-aiogram baseline and the product's runtime use the same stub."""
+and update builders. The bare-aiogram baseline and the product's runtime use the same stub, each over
+its own session class (aiogram's AiohttpSession; the product's ApiSession)."""
 from __future__ import annotations
 
 import itertools
