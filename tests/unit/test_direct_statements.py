@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import bindparam, event, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db import direct
 from db.core import run
@@ -118,3 +118,20 @@ async def test_a_savepoint_rolled_back_undoes_only_its_own_direct_writes(app):  
     async with app.uow() as uow:
         ids = (await uow.session.execute(select(User.id).order_by(User.id))).scalars().all()
     assert ids == [21, 23]
+
+
+async def test_a_lost_connection_is_invalidated_and_the_next_unit_of_work_reconnects(app, backend):  # noqa: ANN001
+    if backend != "postgresql":
+        pytest.skip("a server-side disconnect is PostgreSQL's")
+    async with app.uow() as uow:
+        await run(uow.session, _NEW_USER, _user(31))
+        await uow.commit()
+    async with app.uow() as uow:
+        pid = (await run(uow.session, text("SELECT pg_backend_pid()"))).scalar_one()
+        async with app.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as lost:
+            await run(uow.session, _GET, {"uid": 31})
+        assert lost.value.connection_invalidated
+    async with app.uow() as uow:
+        assert (await run(uow.session, _GET, {"uid": 31})).first().id == 31
