@@ -35,7 +35,7 @@ async def run(session: AsyncSession, statement: Any, params: Any = None) -> Resu
     many = isinstance(params, list)
     if direct.supports(dialect, many=many) and not conn.sync_engine.echo:
         plan = direct.plan_for(statement, dialect, params[0] if many else params)
-        if plan is not None and not (many and plan.returns_rows):
+        if plan is not None and direct.supports(dialect, many=many, returns_rows=plan.returns_rows):
             return await direct.execute(conn, plan, params)
     return await conn.execute(statement, params)
 

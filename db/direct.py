@@ -18,8 +18,9 @@ and benchmarks that count statements listen there). With echo on, db.core.run ta
 path, which logs.
 
 `plan_for` answers None for what it cannot do faithfully (expanding IN lists, callable column
-defaults), and db.core.run then takes SQLAlchemy's path, as it does for executemany on asyncpg
-and for an executemany that returns rows.
+defaults), and db.core.run then takes SQLAlchemy's path, as it does for an executemany that
+returns rows on SQLite. On asyncpg an executemany, with or without RETURNING, is one pipelined
+trip (asyncpg's `fetchmany`): an event's ledger entries and notices are two or three rows each.
 """
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ class Plan:
             defaults.append((key(column), arg))
         self.defaults = tuple(defaults)
         columns = compiled._result_columns or []
-        # executemany through the driver returns no rows: SQLAlchemy renders INSERT ... RETURNING
-        # for many parameter sets as one multi-row statement instead, so that stays SQLAlchemy's.
+        # sqlite3's executemany returns no rows: SQLAlchemy renders INSERT ... RETURNING for many
+        # parameter sets as one multi-row statement instead, so that stays SQLAlchemy's there.
         # (A text() statement declares no columns: its SQL says whether it returns any.)
         self.returns_rows = bool(columns) or "RETURNING" in self.sql.upper()
         self.row = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None
@@ -144,17 +145,17 @@ def plan_for(statement: Any, dialect: Any, params: dict[str, Any] | None) -> Pla
     return plan
 
 
-def supports(dialect: Any, many: bool = False) -> bool:
-    """asyncpg (one parameter set), and aiosqlite under db/sqlite_driver.py (make_engine's
-    SQLite engines; one or many parameter sets)."""
+def supports(dialect: Any, many: bool = False, returns_rows: bool = False) -> bool:
+    """asyncpg, and aiosqlite under db/sqlite_driver.py (make_engine's SQLite engines), where an
+    executemany cannot return rows."""
     if isinstance(dialect.loaded_dbapi, OneTripDbapi):
-        return True
-    return dialect.driver == "asyncpg" and not many
+        return not (many and returns_rows)
+    return dialect.driver == "asyncpg"
 
 
 async def execute(conn: AsyncConnection, plan: Plan, params: dict[str, Any] | list[dict[str, Any]] | None) -> Result:
     """Runs `plan` on the connection of a session that has begun (AsyncSession.connection());
-    a list of parameter sets is an executemany (SQLite only, see supports)."""
+    a list of parameter sets is an executemany (see supports)."""
     many = isinstance(params, list)
     args: Any = [plan.arguments(p) for p in params] if many else plan.arguments(params)
     sync = conn.sync_connection
@@ -168,7 +169,7 @@ async def execute(conn: AsyncConnection, plan: Plan, params: dict[str, Any] | li
     try:
         async with adapted._execute_mutex:
             if conn.dialect.driver == "asyncpg":
-                records, count = await _on_asyncpg(adapted, plan.sql, args)
+                records, count = await _on_asyncpg(adapted, plan.sql, args, many)
             else:
                 records, count = await run_on_thread(adapted, plan.sql, args, many)
     except exc.DBAPIError:
@@ -178,9 +179,12 @@ async def execute(conn: AsyncConnection, plan: Plan, params: dict[str, Any] | li
     return Result(plan.rows(records), count)
 
 
-async def _on_asyncpg(adapted: Any, sql: str, args: list[Any]) -> tuple[list, int]:
+async def _on_asyncpg(adapted: Any, sql: str, args: list[Any], many: bool) -> tuple[list, int]:
     if adapted._transaction is None:
         await adapted._start_transaction()
+    if many:
+        # Every parameter set's rows, in order; the count of rows touched is not reported.
+        return await adapted._connection.fetchmany(sql, args), -1
     prepared, _ = await adapted._prepare(sql, adapted._invalidate_schema_cache_asof)
     records = await prepared.fetch(*args)
     status = prepared.get_statusmsg()

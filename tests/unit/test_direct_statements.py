@@ -99,12 +99,32 @@ async def test_what_cannot_be_planned_takes_sqlalchemy_s_path(app):  # noqa: ANN
         assert direct.plan_for(_GET_MANY, uow.session.bind.dialect, {"ids": [11, 12]}) is None
         rows = (await run(uow.session, _GET_MANY, {"ids": [11, 12, 13]})).all()
         assert sorted(r[0] for r in rows) == [11, 12]
-        # executemany: the driver's on SQLite, SQLAlchemy's on PostgreSQL; with RETURNING,
-        # SQLAlchemy's on both (it renders one multi-row INSERT).
-        await run(uow.session, _NEW_USER, [_user(14), _user(15)])
-        returned = await run(uow.session, _NEW_USER.returning(User.id), [_user(16), _user(17)])
-        assert sorted(r[0] for r in returned) == [16, 17]
-        assert (await uow.session.execute(select(func.count()).select_from(User))).scalar_one() == 6
+
+
+async def test_executemany_goes_to_the_driver_and_returns_each_parameter_set_s_rows(app, backend):  # noqa: ANN001
+    dialect = app.engine.dialect
+    assert direct.supports(dialect, many=True)
+    # sqlite3 cannot return rows from an executemany: SQLAlchemy renders one multi-row INSERT there.
+    assert direct.supports(dialect, many=True, returns_rows=True) == (backend == "postgresql")
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, *rest):  # noqa: ANN001, ANN002
+        seen.append(statement)
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with app.uow() as uow:
+            await run(uow.session, _NEW_USER, [_user(14), _user(15)])
+            returned = await run(uow.session, _NEW_USER.returning(User.id, User.first_name),
+                                 [_user(17), _user(16), _user(18)])
+            assert [tuple(r) for r in returned] == [(17, "User17"), (16, "User16"), (18, "User18")]
+            with pytest.raises(IntegrityError):
+                await run(uow.session, _NEW_USER, [_user(19), _user(14)])
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", listen)
+    assert len(seen) == 3  # one statement (one trip) per executemany
+    async with app.uow() as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(User))).scalar_one() == 0
 
 
 async def test_a_savepoint_rolled_back_undoes_only_its_own_direct_writes(app):  # noqa: ANN001
