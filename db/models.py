@@ -140,6 +140,29 @@ class ReferralClosure(Base):
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class QualifiedReferee(Base):
+    """A level-1 referee whose first loan counts towards their referrer's tier bonuses.
+
+    Written when the first loan is applied, under the referrer the referee had
+    then, and deleted when that loan is reversed. A tier decision counts these
+    rows (an index range) instead of joining the referrer's referees with the
+    first-loan events and their reversals, which grew with the events table.
+    The primary key makes a referee count once; the foreign key to `bindings`
+    that only a bound referee counts.
+    """
+
+    __tablename__ = "qualified_referees"
+    __table_args__ = (
+        CheckConstraint("referee_id <> referrer_id", name="not_self"),
+        Index("ix_qualified_referrer", "referrer_id"),
+    )
+
+    referee_id: Mapped[int] = mapped_column(ForeignKey("bindings.referee_id"), primary_key=True, autoincrement=False)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)  # the first loan
+    qualified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ReferralCount(Base):
     """Referral counts per level, kept in the binding transaction.
 

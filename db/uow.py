@@ -18,6 +18,7 @@ from db.repositories.groups import GroupRepository
 from db.repositories.checkpoints import CheckpointRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.programs import ProgramRepository
+from db.repositories.qualified import QualifiedRepository
 from db.repositories.referrals import ReferralRepository
 from db.repositories.stations import StationRepository
 from db.repositories.updates import UpdateRepository
@@ -84,6 +85,7 @@ class UnitOfWork:
     groups = _repository(GroupRepository)
     stations = _repository(StationRepository)
     checkpoints = _repository(CheckpointRepository)
+    qualified = _repository(QualifiedRepository)
 
     async def commit(self) -> None:
         if "session" in self.__dict__:

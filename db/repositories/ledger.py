@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.core import run
-from db.models import Event, LedgerEntry, ReferralClosure
+from db.models import LedgerEntry
 from db.repositories.checkpoints import EARNING_KINDS, SUMMED_KINDS, Checkpoint, CheckpointRepository, \
     unsettled_branches
 
@@ -113,13 +113,6 @@ _ADD = insert(LedgerEntry).returning(LedgerEntry.id)
 # row order, and asking SQLAlchemy to sort would make it insert one row at a time there.
 _ADD_MANY = insert(LedgerEntry).returning(LedgerEntry.id, LedgerEntry.beneficiary_id, LedgerEntry.level,
                                           LedgerEntry.rule)
-_reversal = aliased(Event)
-_QUALIFIED = (
-    select(func.count(func.distinct(Event.user_id)))
-    .join(ReferralClosure, and_(ReferralClosure.descendant_id == Event.user_id, ReferralClosure.depth == 1,
-                                ReferralClosure.ancestor_id == bindparam("rid")))
-    .outerjoin(_reversal, and_(_reversal.target_key == Event.key, _reversal.outcome == "applied"))
-    .where(Event.type == "first_loan", Event.outcome == "applied", _reversal.id.is_(None)))
 
 _tier_reversal = aliased(LedgerEntry)
 # Asked whenever a referrer may have reached a tier: built once.
@@ -172,10 +165,6 @@ class LedgerRepository:
     async def unreversed_tier_entry(self, beneficiary_id: int, rule: str) -> EntryRow | None:
         row = (await run(self.session, _UNREVERSED_TIER, {"bid": beneficiary_id, "rule": rule})).first()
         return EntryRow(*row) if row else None
-
-    async def qualified_referees(self, referrer_id: int) -> int:
-        """Level-1 referees with an applied, unreversed first loan: what tiers count."""
-        return (await run(self.session, _QUALIFIED, {"rid": referrer_id})).scalar_one()
 
     async def state_sums(self, user_id: int, approved_at: datetime | None, now: datetime,
                          open_flags: tuple[int, ...] = (), since: datetime | None = None,

@@ -3,13 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, false, null, select, true, union_all, update
+from sqlalchemy import and_, bindparam, exists, false, func, null, select, true, union_all, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
-from db.models import HandledUpdate, ReferralClosure, User
+from db.models import HandledUpdate, ReferralClosure, ReferralCount, User
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,18 @@ _COLUMNS = (
 
 # Built once: compiling a statement per call costs more than running it.
 _GET = select(*_COLUMNS).where(User.id == bindparam("uid"))
+# The row and its lock (see lock()) in one trip: a conversion reads its referee and serialises on them.
+_GET_LOCKED = _GET.with_for_update(key_share=True)
+_by_external = select(*_COLUMNS).where(User.external_id == bindparam("ext"))
+_BY_EXTERNAL = {False: _by_external, True: _by_external.with_for_update(key_share=True)}
 _GET_MANY = select(*_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)))
 # A referee's upline with each ancestor's row, nearest first: who a conversion pays, and whether they may earn.
 _UPLINE_USERS = select(*_COLUMNS).join(ReferralClosure, ReferralClosure.ancestor_id == User.id).where(
     ReferralClosure.descendant_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd")).order_by(
     ReferralClosure.depth)
+# The same with each ancestor's kept number of direct referees.
+_UPLINE_USERS_REFEREES = _UPLINE_USERS.add_columns(func.coalesce(ReferralCount.count, 0)).outerjoin(
+    ReferralCount, and_(ReferralCount.user_id == User.id, ReferralCount.depth == 1))
 _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
 # Values come with each call's parameters: the statement (and its compiled form) is shared.
 _INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
@@ -89,8 +96,9 @@ class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, user_id: int) -> UserRow | None:
-        row = (await run(self.session, _GET, {"uid": user_id})).first()
+    async def get(self, user_id: int, *, lock: bool = False) -> UserRow | None:
+        """With lock, the row is also locked as lock() does."""
+        row = (await run(self.session, _GET_LOCKED if lock else _GET, {"uid": user_id})).first()
         return UserRow(*row) if row else None
 
     async def get_many(self, ids: list[int]) -> dict[int, UserRow]:
@@ -102,6 +110,11 @@ class UserRepository:
     async def upline_of(self, user_id: int, max_depth: int) -> list[UserRow]:
         """The ancestors' rows, nearest first, up to max_depth: one statement for ids and rows."""
         return [UserRow(*r) for r in await run(self.session, _UPLINE_USERS, {"uid": user_id, "maxd": max_depth})]
+
+    async def upline_with_referees(self, user_id: int, max_depth: int) -> list[tuple[UserRow, int]]:
+        """upline_of, with each ancestor's number of direct referees (the kept count)."""
+        rows = await run(self.session, _UPLINE_USERS_REFEREES, {"uid": user_id, "maxd": max_depth})
+        return [(UserRow(*r[:-1]), int(r[-1])) for r in rows]
 
     async def insert_if_absent(
         self, *, user_id: int, first_name: str, username: str | None, is_bot: bool,
@@ -154,8 +167,8 @@ class UserRepository:
             )
         )
 
-    async def by_external(self, external_id: str) -> UserRow | None:
-        row = (await self.session.execute(select(*_COLUMNS).where(User.external_id == external_id))).first()
+    async def by_external(self, external_id: str, *, lock: bool = False) -> UserRow | None:
+        row = (await run(self.session, _BY_EXTERNAL[lock], {"ext": external_id})).first()
         return UserRow(*row) if row else None
 
     async def lock(self, user_id: int) -> None:

@@ -53,7 +53,7 @@ from bot.services.rewards.balances import BalanceService
 from bot.services.rewards.checkpoints import CheckpointWriter
 from bot.services.rewards.overview import month_start
 from bot.services.rewards.program import DEFAULT_PROGRAM, Program
-from db.models import Event, LedgerEntry
+from db.models import Event, LedgerEntry, QualifiedReferee
 from tests.support import SQLITE_ONLY, memory_app
 
 pytestmark = SQLITE_ONLY
@@ -582,6 +582,13 @@ class LedgerMachine(RuleBasedStateMachine):
             outcomes = dict((await uow.session.execute(select(Event.key, Event.outcome))).all())
         return Counter(tuple(r) for r in rows), outcomes
 
+    async def qualified_counts(self) -> dict[int, int]:
+        """What tier decisions count, per referrer (referrers are Telegram users: only they have codes)."""
+        async with self.app.uow() as uow:
+            rows = await uow.session.execute(select(QualifiedReferee.referrer_id, func.count())
+                                             .group_by(QualifiedReferee.referrer_id))
+        return dict(rows.all())
+
     @invariant()
     def ledger_is_consistent(self) -> None:
         report = AuditReport()
@@ -599,6 +606,8 @@ class LedgerMachine(RuleBasedStateMachine):
         expected = Counter(self.model.entries)
         assert entries == expected, (f"ledger has, model lacks: {sorted(entries - expected, key=repr)}; "
                                      f"model has, ledger lacks: {sorted(expected - entries, key=repr)}")
+        counted = {r: self.model.qualified(r) for r in set(self.model.parent.values())}
+        assert self.run(self.qualified_counts()) == {r: n for r, n in counted.items() if n}
         model_outcomes = {k: e.outcome for k, e in self.model.events.items()}
         assert outcomes == model_outcomes, {k: (outcomes.get(k), model_outcomes.get(k))
                                             for k in set(outcomes) | set(model_outcomes)

@@ -15,6 +15,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import delete, select
+
 from bot.app import App
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
@@ -24,7 +26,7 @@ from bot.services.events.intake import EventIntake
 from bot.services.rewards.audit import audit
 from bot.services.rewards.programs import ProgramBook
 from db.engine import make_engine, make_sessionmaker
-from db.models import Event, LedgerEntry
+from db.models import Event, LedgerEntry, QualifiedReferee
 from tests.conftest import T0
 from tests.support import RecordingTransport, message, person
 
@@ -122,6 +124,23 @@ async def test_an_inserted_entry_is_found(app, pipeline, transport, intake):  # 
     assert not report.ok
     assert report.problems == ["not reproduced by replaying the events: event fl-c: tier_bonus tier:5 level 1 "
                                f"to user {B}, 10000 fen"]
+
+
+async def test_tier_counts_that_disagree_with_the_events_are_found(app, pipeline, transport, intake):  # noqa: ANN001
+    await seed(app, pipeline, transport, intake)
+    async with app.uow() as uow:
+        rows = (await uow.session.execute(select(QualifiedReferee.referee_id, QualifiedReferee.referrer_id))).all()
+        # D's first loan was reversed; P-7's, applied once registered under B, moved with the merge to 5005.
+        assert sorted(rows) == [(C, B), (5005, B)]
+        await uow.session.execute(delete(QualifiedReferee).where(QualifiedReferee.referee_id == C))
+        uow.session.add(QualifiedReferee(referee_id=D, referrer_id=C, event_id=(await uow.events.by_key("fl-d")).id,
+                                         qualified_at=app.clock.now()))
+        await uow.commit()
+    report = await audit(app, replay=False)
+    assert sorted(report.problems) == [
+        f"user {C}'s first loan fl-c does not count towards their referrer {B}'s tiers",
+        f"user {D} counts towards user {C}'s tiers through event fl-d, which is not their applied, unreversed first "
+        f"loan under that referrer (bound to {C})"]
 
 
 async def test_a_reversal_that_does_not_negate_and_an_overdrawn_payout_are_found(app, pipeline, transport, intake):  # noqa: ANN001

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -118,6 +118,40 @@ async def test_upgrade_builds_exactly_the_models_schema(dbs: Databases) -> None:
     assert set(got) == set(Base.metadata.tables)
     for table in want:
         assert got[table] == want[table], table
+
+
+async def test_0006_counts_what_the_old_tier_count_counted(dbs: Databases) -> None:
+    """The backfill of qualified_referees: bound referees with an applied, unreversed first loan."""
+    from datetime import datetime, timezone
+
+    url = await dbs.new()
+    await upgrade_to(url, "0005")
+    t = Base.metadata.tables
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    events: list[tuple[int, str, str, str, str | None]] = []  # (user, key, type, outcome, target)
+    for referee in (11, 12, 13, 14):
+        events.append((referee, f"fl-{referee}", "first_loan", "applied", None))
+    events += [(12, "fl-12b", "first_loan", "ignored", None),  # a second first loan, declined
+               (13, "rv-13", "reversal", "applied", "fl-13"),  # 13's loan was reversed
+               (14, "rv-14", "reversal", "pending_target", "fl-14")]  # not applied: 14 still counts
+
+    def fill(conn) -> None:  # noqa: ANN001
+        conn.execute(t["users"].insert(), [dict(id=u, first_seen_at=at) for u in (1, 11, 12, 13, 14, 15)])
+        # 11, 12 and 13 are bound under 1, 14 under 11; 15 took a loan unbound.
+        conn.execute(t["bindings"].insert(), [dict(referee_id=r, referrer_id=p, source="link", bound_at=at)
+                                              for r, p in ((11, 1), (12, 1), (13, 1), (14, 11))])
+        rows = [dict(key=k, type=ty, occurred_at=at, received_at=at, user_id=u, target_key=tg, body="{}",
+                     canonical="{}", outcome=o, applied_at=at if o == "applied" else None)
+                for u, k, ty, o, tg in events + [(15, "fl-15", "first_loan", "applied", None)]]
+        conn.execute(t["events"].insert(), rows)
+
+    def read(conn) -> list[tuple]:  # noqa: ANN001
+        q, e = t["qualified_referees"], t["events"]
+        return sorted(conn.execute(select(q.c.referee_id, q.c.referrer_id, e.c.key).join(e, e.c.id == q.c.event_id)))
+
+    await _engine_run(url, fill)
+    await upgrade_to(url)
+    assert await _engine_run(url, read) == [(11, 1, "fl-11"), (12, 1, "fl-12"), (14, 11, "fl-14")]
 
 
 async def test_partial_unique_index_keeps_its_where_clause(dbs: Databases) -> None:

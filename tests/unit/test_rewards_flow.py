@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from bot.services.binding import BindingService
 from bot.services.rewards.balances import BalanceService
 from db.models import OutboxMessage
 from tests.conftest import T0
@@ -189,6 +190,34 @@ async def test_tier_bonus_once_and_reversed_when_it_no_longer_holds(app, pipelin
     await intake.submit(body(id="rv2", type="reversal", user={"telegram_id": 2001}, event_id="fl2001"), received_at=T0)
     async with app.uow() as uow:
         assert [e.amount_fen for e in await uow.ledger.all_entries() if e.rule == "reversal:tier:5"] == [-10000]
+
+
+async def test_a_first_loan_counts_towards_the_tiers_of_the_referrer_the_referee_had_then(app, pipeline, transport,
+                                                                                            intake):
+    """A referee who takes the loan first and binds afterwards (/bind within the window) counts for
+    nobody: the loan paid nobody either."""
+    await pipeline.handle(message(person(A, "Alice"), "/code"))
+    code_a = re.search(r"start=(\w+)", transport.last(A).text).group(1)
+    for uid in range(2000, 2004):
+        await pipeline.handle(message(person(uid, f"R{uid}"), f"/start {code_a}"))
+    for uid in (2004, 2005):
+        await pipeline.handle(message(person(uid, f"R{uid}"), "/start"))
+    for uid in range(2000, 2006):
+        await intake.submit(body(id=f"fl{uid}", type="first_loan", user={"telegram_id": uid}, amount_fen=1),
+                            received_at=T0)
+    for uid in (2004, 2005):
+        async with app.uow() as uow:
+            assert (await BindingService(uow, app.clock, 2).bind(uid, code_a, source="bind")).ok
+            await uow.commit()
+    async with app.uow() as uow:
+        assert await uow.qualified.count(A) == 4  # six referees with a loan, four of them bound then
+        assert not [e for e in await uow.ledger.all_entries() if e.kind == "tier_bonus"]
+    await pipeline.handle(message(person(2006, "R2006"), f"/start {code_a}"))
+    await intake.submit(body(id="fl2006", type="first_loan", user={"telegram_id": 2006}, amount_fen=1), received_at=T0)
+    async with app.uow() as uow:
+        assert await uow.qualified.count(A) == 5
+        tiers = [e for e in await uow.ledger.all_entries() if e.kind == "tier_bonus"]
+        assert [(t.rule, t.event_id) for t in tiers] == [("tier:5", (await uow.events.by_key("fl2006")).id)]
 
 
 async def test_events_for_unknown_users_wait_for_them(app, pipeline, transport, intake):

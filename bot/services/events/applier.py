@@ -71,7 +71,8 @@ class EventApplier:
             return await self._registered(event, referral_code)
         if kind == "reversal":
             return await self._reversal(event)
-        user = await self.identities.find(event.telegram_id, event.external_id)
+        # A conversion's counts (first loan, cap, tiers) are taken under its referee's row lock.
+        user = await self.identities.find(event.telegram_id, event.external_id, lock=kind in CONVERSIONS)
         if user is None:
             return Result("pending_user", "no user with these ids yet; applied when the platform links them")
         await self._mark(event, user.id)

@@ -36,13 +36,14 @@ class Identities:
         self.uow = uow
         self.binding = binding
 
-    async def find(self, telegram_id: int | None, external_id: str | None) -> UserRow | None:
+    async def find(self, telegram_id: int | None, external_id: str | None, *, lock: bool = False) -> UserRow | None:
+        """With lock, the user's row is locked too (UserRepository.lock), in the same statement."""
         if telegram_id is not None:
-            user = await self.uow.users.get(telegram_id)
+            user = await self.uow.users.get(telegram_id, lock=lock)
             if user is not None:
                 return user
         if external_id is not None:
-            return await self.uow.users.by_external(external_id)
+            return await self.uow.users.by_external(external_id, lock=lock)
         return None
 
     async def find_or_create(self, telegram_id: int | None, external_id: str | None, now: datetime) -> Resolved:
@@ -81,7 +82,9 @@ class Identities:
         old = platform.id
         edge = await self.uow.referrals.binding_of(old)
         closure = await self.uow.referrals.upline(old, 3)
-        # Unhook the platform record: its binding and closure rows, and the counts they added.
+        # Unhook the platform record: its binding and closure rows, the counts they added, and its
+        # first loan's place in its referrer's tier count (re-judged for the merged user below).
+        await self.uow.qualified.forget(old)
         await session.execute(delete(ReferralClosure).where(ReferralClosure.descendant_id == old))
         await session.execute(delete(Binding).where(Binding.referee_id == old))
         for depth, ancestor in enumerate(closure, start=1):
@@ -102,3 +105,4 @@ class Identities:
         if edge is not None and await self.uow.referrals.binding_of(telegram_id) is None:
             if not await self.uow.referrals.chain_contains(edge.referrer_id, telegram_id):
                 await self.binding.attach(telegram_id, edge.referrer_id, edge.code_id, edge.source)
+        await self.uow.qualified.requalify(telegram_id)

@@ -56,14 +56,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from bot.services.rewards.balances import Balance, BalanceService, Earnings, entry_state, rule_family
 from bot.services.rewards.checkpoints import CheckpointWriter
 from bot.services.rewards.overview import month_start
 from db.models import AuditEntry, Base, Binding, Code, Event, FraudFlag, LedgerCheckpoint, LedgerEntry, \
-    ProgramVersion, User
+    ProgramVersion, QualifiedReferee, User
 from db.repositories.ledger import EARNING_KINDS, EntryRow
 
 if TYPE_CHECKING:
@@ -325,6 +325,8 @@ async def check_entries(app: "App", report: AuditReport) -> None:
             report.problem(f"reversal entry {rid} reverses entry {tid} under its own event, but that entry is not "
                            f"held by a rejected fraud flag (flag {flag_id}: {flag_state})")
 
+        await _check_qualified(session, report)
+
         # Lost wake-ups: an event still waiting for something that has happened.
         target = aliased(Event)
         stranded = await session.execute(
@@ -342,6 +344,36 @@ async def check_entries(app: "App", report: AuditReport) -> None:
         for key, uid in waiting:
             report.problem(f"event {key} still waits for its user, but the platform has linked user {uid}")
         report.events = (await session.execute(select(func.count()).select_from(Event))).scalar_one()
+
+
+async def _check_qualified(session, report: AuditReport) -> None:  # noqa: ANN001
+    """The rows tier decisions count (db.models.QualifiedReferee) against the events and bindings."""
+    q, first = QualifiedReferee, aliased(Event)
+    reversal = aliased(Event)
+    reversed_ = exists().where(reversal.target_key == Event.key, reversal.outcome == "applied")
+    wrong = await session.execute(
+        select(q.referee_id, q.referrer_id, Event.key, Binding.referrer_id)
+        .join(Event, Event.id == q.event_id).join(Binding, Binding.referee_id == q.referee_id)
+        .where(or_(Binding.referrer_id != q.referrer_id, Event.type != "first_loan", Event.outcome != "applied",
+                   Event.user_id != q.referee_id, reversed_))
+        .order_by(q.referee_id).limit(MAX_LISTED + 1))
+    for referee, referrer, key, bound_to in wrong:
+        report.problem(f"user {referee} counts towards user {referrer}'s tiers through event {key}, which is not "
+                       f"their applied, unreversed first loan under that referrer (bound to {bound_to})")
+    # A first loan applied while its referee was bound must count. (A loan applied in the very
+    # moment its referee binds can miss the binding, which is not committed yet: the two
+    # transactions share no lock. This check then names it.)
+    first_of_user = select(func.min(first.id)).where(
+        first.user_id == Event.user_id, first.type == "first_loan", first.outcome == "applied").scalar_subquery()
+    missing = await session.execute(
+        select(Event.user_id, Binding.referrer_id, Event.key)
+        .join(Binding, Binding.referee_id == Event.user_id)
+        .where(Event.type == "first_loan", Event.outcome == "applied", Event.id == first_of_user, ~reversed_,
+               Binding.bound_at <= Event.applied_at,
+               ~exists().where(q.referee_id == Event.user_id))
+        .order_by(Event.id).limit(MAX_LISTED + 1))
+    for referee, referrer, key in missing:
+        report.problem(f"user {referee}'s first loan {key} does not count towards their referrer {referrer}'s tiers")
 
 
 # ------------------------------------------------------------------------------------------------ replay

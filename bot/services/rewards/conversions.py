@@ -47,11 +47,11 @@ class ConversionRewards:
         self.notices = notices
 
     async def apply(self, event: EventRow, referee_id: int, program: Program, now: datetime) -> Applied:
+        """The caller holds the referee's row lock (UserRepository.lock), taken before it marked the
+        event applied: two conversions of one referee at once (different ids) must not both count
+        themselves as the first loan, or as under the cap."""
         result = Applied()
         rule = event.type
-        # Two conversions of one referee at once (different ids) must not both count themselves as the
-        # first loan, or as under the cap: the counts below are taken under the referee's row lock.
-        await self.uow.users.lock(referee_id)
         if rule == "first_loan" and await self.uow.events.count_applied(referee_id, "first_loan") > 1:
             result.declined = "not the referee's first loan"
             return result
@@ -60,14 +60,21 @@ class ConversionRewards:
             if cap is not None and await self.uow.events.count_applied(referee_id, rule) > cap:
                 result.declined = f"over the cap of {cap} on-time repayments per referee"
                 return result
-        # The upline's ids and rows in one statement, their holds in one more: not one per level.
-        upline_rows = await self.uow.users.upline_of(referee_id, program.levels)
+        # The upline's ids and rows in one statement, their holds in one more: not one per level. A
+        # first loan's tier screen also reads how many direct referees the referrer has.
+        if rule == "first_loan":
+            counted = await self.uow.users.upline_with_referees(referee_id, program.levels)
+            upline_rows, direct = [u for u, _ in counted], {u.id: n for u, n in counted}
+        else:
+            upline_rows, direct = await self.uow.users.upline_of(referee_id, program.levels), {}
         upline = [u.id for u in upline_rows]
         people = {u.id: u for u in upline_rows}
         available_at = event.occurred_at + timedelta(days=program.hold_days)
         payouts = level_payouts(program, rule, upline)
         if rule == "first_loan" and upline:
-            await self._screen_tier(program, upline[0], now, people.get(upline[0]))
+            # The referee now counts towards the referrer's tiers (the screen below included).
+            await self.uow.qualified.add(referee_id=referee_id, referrer_id=upline[0], event_id=event.id, at=now)
+            await self._screen_tier(program, upline[0], now, people.get(upline[0]), direct.get(upline[0], 0))
         # After the screen: a flag it raised holds this event's earnings too.
         holds = await holds_for(self.uow, [p.beneficiary_id for p in payouts])
         earned = [self._earning(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
@@ -118,14 +125,15 @@ class ConversionRewards:
         # Two first loans of one referrer's referees at once must not both see the tier unpaid.
         await self.uow.users.lock(referrer_id)
         for entry_id, entry in await award_tiers(self.uow, program, referrer_id, event.id, now, available_at,
-                                                  self._check(program, now), await hold_for(self.uow, referrer_id)):
+                                                  self._check(program, now), lambda: hold_for(self.uow, referrer_id)):
             result.entries += 1
             await self._notify(entry_id, entry, entry.requires_check and unapproved, now)
 
-    async def _screen_tier(self, program: Program, referrer_id: int, now: datetime, user: UserRow | None) -> None:
-        """idle_tier, when this first loan makes a tier bonus due; cheap for the many referrers who
-        have fewer direct referees than the rule looks at (one read of their kept count)."""
-        if not program.tiers or (await self.uow.referrals.counts(referrer_id)).get(1, 0) < IDLE_MIN_REFEREES:
+    async def _screen_tier(self, program: Program, referrer_id: int, now: datetime, user: UserRow | None,
+                           direct_referees: int) -> None:
+        """idle_tier, when this first loan makes a tier bonus due; free for the many referrers who
+        have fewer direct referees than the rule looks at (their kept count came with the upline)."""
+        if not program.tiers or direct_referees < IDLE_MIN_REFEREES:
             return
         if user is None or user.status == "frozen":
             return

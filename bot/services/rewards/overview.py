@@ -44,7 +44,7 @@ class RewardsView:
     async def overview(self, user_id: int, locale: str, now: datetime) -> Overview:
         program = await self.programs.in_force(self.uow, now)
         balance = await BalanceService(self.uow).balance(user_id, now)
-        qualified = await self.uow.ledger.qualified_referees(user_id)
+        qualified = await self.uow.qualified.count(user_id)
         upcoming = [t for t in program.tiers if not await self.uow.ledger.unreversed_tier_entry(user_id, t.rule)]
         next_tier = next((t for t in upcoming if t.qualified > qualified), None)
         return Overview(balance, qualified, next_tier, await quality_score(self.uow, user_id), program.perk(locale))

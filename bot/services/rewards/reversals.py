@@ -1,8 +1,9 @@
 """A reversal (a cancelled loan, or fraud) claws back everything an event paid, at every level.
 
 Each reward entry of the reversed event gets a reversal entry pointing at it;
-the reversed referee no longer counts as qualified, so a tier bonus that no
-longer holds is reversed too. Nothing is updated or deleted.
+the reversed referee no longer counts as qualified (their qualified_referees row
+goes), so a tier bonus that no longer holds is reversed too. No ledger entry is updated
+or deleted.
 """
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ async def reverse_event(uow: UnitOfWork, notices: LedgerNotices, program: Progra
         entry_id = await uow.ledger.add(entry)
         await notices.reversed(entry_id, entry, now)
         count += 1
-    if target.type == "first_loan" and target.user_id is not None:
-        upline = await uow.referrals.upline(target.user_id, 1)
-        if upline:
-            await uow.users.lock(upline[0])
-            for entry_id, entry in await revoke_tiers(uow, program, upline[0], reversal_event_id, now):
+    if target.type == "first_loan":
+        referrer = await uow.qualified.drop(target.id)  # None: the loan counted for nobody
+        if referrer is not None:
+            await uow.users.lock(referrer)
+            for entry_id, entry in await revoke_tiers(uow, program, referrer, reversal_event_id, now):
                 await notices.reversed(entry_id, entry, now)
                 count += 1
     return count
