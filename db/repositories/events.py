@@ -45,10 +45,15 @@ _BY_KEY = select(*_COLUMNS).where(Event.key == bindparam("key"))
 _SET_OUTCOME = update(Event).where(Event.id == bindparam("eid")).values(
     outcome=bindparam("new_outcome"), detail=bindparam("new_detail"), applied_at=bindparam("new_applied_at", type_=UTCDateTime()))
 _SET_OUTCOME_AND_USER = _SET_OUTCOME.values(user_id=bindparam("new_user_id"))
+_prior = aliased(Event)
+# Marking an event applied also answers how many of the user's events of its type were applied
+# before it: a first loan and the repayment cap ask exactly that, and it saves them a statement.
+_MARK_APPLIED = _SET_OUTCOME_AND_USER.returning(
+    select(func.count()).select_from(_prior).where(
+        _prior.user_id == bindparam("new_user_id"), _prior.type == bindparam("of_type"), _prior.outcome == "applied",
+        _prior.id != bindparam("eid")).scalar_subquery())
 _REVERSALS_WAITING = select(*_COLUMNS).where(
     Event.target_key == bindparam("target"), Event.outcome == "pending_target").order_by(Event.id)
-_COUNT_APPLIED = select(func.count()).select_from(Event).where(
-    Event.user_id == bindparam("uid"), Event.type == bindparam("type"), Event.outcome == "applied")
 
 
 class EventRepository:
@@ -88,6 +93,13 @@ class EventRepository:
         else:
             await run(self.session, _SET_OUTCOME_AND_USER, {**params, "new_user_id": user_id})
 
+    async def mark_applied(self, event_id: int, type: str, *, user_id: int, applied_at: datetime) -> int:
+        """set_outcome(applied) for the user; returns how many other events of this type the user
+        had applied. Under the user's row lock (UserRepository.lock), that count is final."""
+        return (await run(self.session, _MARK_APPLIED, {
+            "eid": event_id, "of_type": type, "new_outcome": "applied", "new_detail": None, "new_applied_at": applied_at,
+            "new_user_id": user_id})).scalar_one()
+
     async def waiting_for_user(self, telegram_id: int | None, external_id: str | None) -> list[EventRow]:
         """Events stored before we knew their user, oldest first."""
         conditions = []
@@ -105,9 +117,6 @@ class EventRepository:
     async def reversals_waiting_for(self, target_key: str) -> list[EventRow]:
         rows = await run(self.session, _REVERSALS_WAITING, {"target": target_key})
         return [EventRow(*r) for r in rows]
-
-    async def count_applied(self, user_id: int, type: str) -> int:
-        return (await run(self.session, _COUNT_APPLIED, {"uid": user_id, "type": type})).scalar_one()
 
     async def applied_in_order(self) -> list[tuple[int, str]]:
         rows = await self.session.execute(

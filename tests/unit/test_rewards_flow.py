@@ -1,6 +1,7 @@
 """Rewards through the intake: signed-event bodies in, ledger entries, balances and notices out."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import timedelta
@@ -190,6 +191,64 @@ async def test_tier_bonus_once_and_reversed_when_it_no_longer_holds(app, pipelin
     await intake.submit(body(id="rv2", type="reversal", user={"telegram_id": 2001}, event_id="fl2001"), received_at=T0)
     async with app.uow() as uow:
         assert [e.amount_fen for e in await uow.ledger.all_entries() if e.rule == "reversal:tier:5"] == [-10000]
+
+
+def _linger_after(monkeypatch, cls, name: str, seconds: float = 0.2) -> None:  # noqa: ANN001
+    """Each call of cls.name yields for a moment after it: concurrent transactions all get that far
+    before any of them commits (on PostgreSQL; SQLite's one writer runs them in turn anyway)."""
+    original = getattr(cls, name)
+
+    async def lingering(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        result = await original(self, *args, **kwargs)
+        await asyncio.sleep(seconds)
+        return result
+
+    monkeypatch.setattr(cls, name, lingering)
+
+
+async def test_concurrent_conversions_of_one_referee_count_under_its_lock(app, pipeline, transport, intake,
+                                                                         monkeypatch):
+    """Distinct event ids at once, naming the referee by Telegram id or by platform id (so the
+    intake's per-identity locks don't order them): one first loan pays, and the repayment cap holds."""
+    from db.repositories.events import EventRepository
+
+    await chain(pipeline, transport)
+    linked = await intake.submit(body(id="link-c", type="account_linked", user={"telegram_id": C, "external_id": "P-C"}),
+                                 received_at=T0)
+    assert linked.body["outcome"] == "applied"
+    _linger_after(monkeypatch, EventRepository, "mark_applied")
+    who = [{"telegram_id": C}, {"external_id": "P-C"}]
+    loans = [body(id=f"fl-{i}", type="first_loan", user=who[i % 2], amount_fen=1000) for i in range(5)]
+    answers = await asyncio.gather(*(intake.submit(raw, received_at=T0) for raw in loans))
+    assert sorted(a.body["outcome"] for a in answers) == ["applied"] + ["ignored"] * 4
+    repayments = [body(id=f"rp-{i}", type="repayment_on_time", user=who[i % 2], loan_id=f"L{i}") for i in range(10)]
+    answers = await asyncio.gather(*(intake.submit(raw, received_at=T0) for raw in repayments))
+    assert sorted(a.body["outcome"] for a in answers) == ["applied"] * 6 + ["ignored"] * 4
+    async with app.uow() as uow:
+        entries = await uow.ledger.all_entries()
+    assert sorted((e.rule, e.beneficiary_id) for e in entries if e.rule == "first_loan") == [("first_loan", A),
+                                                                                            ("first_loan", B)]
+    assert len([e for e in entries if e.rule == "repayment_on_time"]) == 6
+
+
+async def test_concurrent_first_loans_of_a_referrer_s_referees_pay_a_tier_once(app, pipeline, transport, intake,
+                                                                              monkeypatch):
+    """Seven referees' first loans at once, each counted after all of them wrote their qualified row:
+    the referrer's lock makes them count in turn, so the fifth pays the tier."""
+    from db.repositories.qualified import QualifiedRepository
+
+    _linger_after(monkeypatch, QualifiedRepository, "add")
+    await pipeline.handle(message(person(A, "Alice"), "/code"))
+    code_a = re.search(r"start=(\w+)", transport.last(A).text).group(1)
+    referees = list(range(2000, 2007))
+    for uid in referees:
+        await pipeline.handle(message(person(uid, f"R{uid}"), f"/start {code_a}"))
+    loans = [body(id=f"fl{uid}", type="first_loan", user={"telegram_id": uid}, amount_fen=1) for uid in referees]
+    await asyncio.gather(*(intake.submit(raw, received_at=T0) for raw in loans))
+    async with app.uow() as uow:
+        assert await uow.qualified.count(A) == 7
+        tiers = [e for e in await uow.ledger.all_entries() if e.kind == "tier_bonus"]
+    assert [(t.beneficiary_id, t.rule) for t in tiers] == [(A, "tier:5")]
 
 
 async def test_a_first_loan_counts_towards_the_tiers_of_the_referrer_the_referee_had_then(app, pipeline, transport,

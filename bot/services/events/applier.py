@@ -75,14 +75,14 @@ class EventApplier:
         user = await self.identities.find(event.telegram_id, event.external_id, lock=kind in CONVERSIONS)
         if user is None:
             return Result("pending_user", "no user with these ids yet; applied when the platform links them")
-        await self._mark(event, user.id)
+        prior = await self._mark(event, user.id)
         event = replace(event, user_id=user.id, outcome="applied")  # what _mark wrote
         if kind == "credit_approved":
             first = await self.uow.users.set_credit_approved(user.id, event.occurred_at)
             return Result("applied", None if first else "credit check was already approved")
         program = await self.program_for(event.occurred_at)
         if kind in CONVERSIONS:
-            applied = await ConversionRewards(self.uow, self.notices).apply(event, user.id, program, self.now)
+            applied = await ConversionRewards(self.uow, self.notices).apply(event, user.id, program, self.now, prior)
             if applied.declined:
                 return Result("ignored", applied.declined)
             return Result("applied", applied.detail())
@@ -92,10 +92,14 @@ class EventApplier:
             return Result("refused", refused) if refused else Result("applied")
         return Result("ignored", f"unknown type {kind}")
 
-    async def _mark(self, event: EventRow, user_id: int) -> None:
-        """Applied first, so counts taken while applying (first loan, caps, tiers) include this event."""
-        await self.uow.events.set_outcome(event.id, "applied", user_id=user_id, applied_at=self.now)
+    async def _mark(self, event: EventRow, user_id: int | None) -> int:
+        """Applied first, so counts taken while applying (tiers) include this event. Returns how many
+        of the user's events of this type were applied before it."""
         self._marked.add(event.id)
+        if user_id is None:
+            await self.uow.events.set_outcome(event.id, "applied", applied_at=self.now)
+            return 0
+        return await self.uow.events.mark_applied(event.id, event.type, user_id=user_id, applied_at=self.now)
 
     async def _registered(self, event: EventRow, referral_code: str | None) -> Result:
         resolved = await self.identities.find_or_create(event.telegram_id, event.external_id, self.now)

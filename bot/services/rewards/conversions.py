@@ -46,18 +46,19 @@ class ConversionRewards:
         self.uow = uow
         self.notices = notices
 
-    async def apply(self, event: EventRow, referee_id: int, program: Program, now: datetime) -> Applied:
-        """The caller holds the referee's row lock (UserRepository.lock), taken before it marked the
-        event applied: two conversions of one referee at once (different ids) must not both count
-        themselves as the first loan, or as under the cap."""
+    async def apply(self, event: EventRow, referee_id: int, program: Program, now: datetime, prior: int) -> Applied:
+        """prior: how many of the referee's events of this type were applied before this one, counted
+        when it was marked applied (EventRepository.mark_applied) under the referee's row lock: two
+        conversions of one referee at once (different ids) must not both count themselves as the
+        first loan, or as under the cap."""
         result = Applied()
         rule = event.type
-        if rule == "first_loan" and await self.uow.events.count_applied(referee_id, "first_loan") > 1:
+        if rule == "first_loan" and prior >= 1:
             result.declined = "not the referee's first loan"
             return result
         if rule == "repayment_on_time":
             cap = program.rewards[rule].max_per_referee
-            if cap is not None and await self.uow.events.count_applied(referee_id, rule) > cap:
+            if cap is not None and prior >= cap:
                 result.declined = f"over the cap of {cap} on-time repayments per referee"
                 return result
         # The upline's ids and rows in one statement, their holds in one more: not one per level. A
