@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
-from db.models import HandledUpdate, ReferralClosure, ReferralCount, User
+from db.models import FraudFlag, HandledUpdate, ReferralClosure, ReferralCount, User
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,13 @@ _COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class UplineMember:
+    user: UserRow
+    direct_referees: int  # the kept count (referral_counts, depth 1)
+    hold_flag_id: int | None  # their earliest open fraud flag
+
+
 # Built once: compiling a statement per call costs more than running it.
 _GET = select(*_COLUMNS).where(User.id == bindparam("uid"))
 # The row and its lock (see lock()) in one trip: a conversion reads its referee and serialises on them.
@@ -44,8 +51,13 @@ _GET_MANY = select(*_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)
 _UPLINE_USERS = select(*_COLUMNS).join(ReferralClosure, ReferralClosure.ancestor_id == User.id).where(
     ReferralClosure.descendant_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd")).order_by(
     ReferralClosure.depth)
-# The same with each ancestor's kept number of direct referees.
-_UPLINE_USERS_REFEREES = _UPLINE_USERS.add_columns(func.coalesce(ReferralCount.count, 0)).outerjoin(
+# What a conversion reads about the upline, in one statement: each ancestor's row, kept number of
+# direct referees (a first loan's tier screen) and earliest open fraud flag, which would hold a new
+# earning (bot/services/fraud/holds.py). That flag is share-locked as FlagRepository.earliest_open
+# does, so a review deciding it waits for this transaction or is waited for.
+_HOLD = (select(FraudFlag.id).where(FraudFlag.user_id == User.id, FraudFlag.state == "open")
+         .order_by(FraudFlag.id).limit(1).with_for_update(read=True).scalar_subquery())
+_UPLINE_MEMBERS = _UPLINE_USERS.add_columns(func.coalesce(ReferralCount.count, 0), _HOLD).outerjoin(
     ReferralCount, and_(ReferralCount.user_id == User.id, ReferralCount.depth == 1))
 _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
 # Values come with each call's parameters: the statement (and its compiled form) is shared.
@@ -107,14 +119,10 @@ class UserRepository:
         rows = await run(self.session, _GET_MANY, {"ids": list(ids)})
         return {r[0]: UserRow(*r) for r in rows}
 
-    async def upline_of(self, user_id: int, max_depth: int) -> list[UserRow]:
-        """The ancestors' rows, nearest first, up to max_depth: one statement for ids and rows."""
-        return [UserRow(*r) for r in await run(self.session, _UPLINE_USERS, {"uid": user_id, "maxd": max_depth})]
-
-    async def upline_with_referees(self, user_id: int, max_depth: int) -> list[tuple[UserRow, int]]:
-        """upline_of, with each ancestor's number of direct referees (the kept count)."""
-        rows = await run(self.session, _UPLINE_USERS_REFEREES, {"uid": user_id, "maxd": max_depth})
-        return [(UserRow(*r[:-1]), int(r[-1])) for r in rows]
+    async def upline_of(self, user_id: int, max_depth: int) -> list[UplineMember]:
+        """The ancestors, nearest first, up to max_depth, with what a conversion needs of each."""
+        rows = await run(self.session, _UPLINE_MEMBERS, {"uid": user_id, "maxd": max_depth})
+        return [UplineMember(UserRow(*r[:-2]), int(r[-2]), r[-1]) for r in rows]
 
     async def insert_if_absent(
         self, *, user_id: int, first_name: str, username: str | None, is_bot: bool,

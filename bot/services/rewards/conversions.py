@@ -61,23 +61,19 @@ class ConversionRewards:
             if cap is not None and prior >= cap:
                 result.declined = f"over the cap of {cap} on-time repayments per referee"
                 return result
-        # The upline's ids and rows in one statement, their holds in one more: not one per level. A
-        # first loan's tier screen also reads how many direct referees the referrer has.
-        if rule == "first_loan":
-            counted = await self.uow.users.upline_with_referees(referee_id, program.levels)
-            upline_rows, direct = [u for u, _ in counted], {u.id: n for u, n in counted}
-        else:
-            upline_rows, direct = await self.uow.users.upline_of(referee_id, program.levels), {}
-        upline = [u.id for u in upline_rows]
-        people = {u.id: u for u in upline_rows}
+        # The upline's rows, direct-referee counts and holds in one statement: not one per level.
+        members = await self.uow.users.upline_of(referee_id, program.levels)
+        upline = [m.user.id for m in members]
+        people = {m.user.id: m.user for m in members}
+        holds = {m.user.id: m.hold_flag_id for m in members if m.hold_flag_id is not None}
         available_at = event.occurred_at + timedelta(days=program.hold_days)
         payouts = level_payouts(program, rule, upline)
         if rule == "first_loan" and upline:
             # The referee now counts towards the referrer's tiers (the screen below included).
             await self.uow.qualified.add(referee_id=referee_id, referrer_id=upline[0], event_id=event.id, at=now)
-            await self._screen_tier(program, upline[0], now, people.get(upline[0]), direct.get(upline[0], 0))
-        # After the screen: a flag it raised holds this event's earnings too.
-        holds = await holds_for(self.uow, [p.beneficiary_id for p in payouts])
+            if await self._screen_tier(program, upline[0], now, people[upline[0]], members[0].direct_referees):
+                # A flag the screen raised holds this event's earnings too.
+                holds = await holds_for(self.uow, [p.beneficiary_id for p in payouts])
         earned = [self._earning(event, referee_id, program, now, available_at, payout.level, payout.beneficiary_id,
                                 people.get(payout.beneficiary_id), holds.get(payout.beneficiary_id),
                                 payout.amount_fen, result) for payout in payouts]
@@ -131,16 +127,18 @@ class ConversionRewards:
             await self._notify(entry_id, entry, entry.requires_check and unapproved, now)
 
     async def _screen_tier(self, program: Program, referrer_id: int, now: datetime, user: UserRow | None,
-                           direct_referees: int) -> None:
+                           direct_referees: int) -> int | None:
         """idle_tier, when this first loan makes a tier bonus due; free for the many referrers who
-        have fewer direct referees than the rule looks at (their kept count came with the upline)."""
+        have fewer direct referees than the rule looks at (their kept count came with the upline).
+        Returns the flag it raised, if any."""
         if not program.tiers or direct_referees < IDLE_MIN_REFEREES:
-            return
+            return None
         if user is None or user.status == "frozen":
-            return
+            return None
         due = await due_tiers(self.uow, program, referrer_id)
         if due:
-            await FraudSignals(self.uow).before_tier_bonus(referrer_id, due[0].rule, now)
+            return await FraudSignals(self.uow).before_tier_bonus(referrer_id, due[0].rule, now)
+        return None
 
     def _message(self, entry_id: int, entry: NewEntry, held_for_check: bool) -> Queued:
         if entry.hold_flag_id is None:
