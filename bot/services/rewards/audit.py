@@ -12,7 +12,9 @@ product reads:
    signed sum of a user's entries is pending + available - owed + lapsed;
    available is never negative, and no payout took more than was available
    when it was made; entries come only from applied events; no event waits
-   for something that has already happened (a lost wake-up).
+   for something that has already happened (a lost wake-up); the tier
+   counts' rows (qualified_referees) are the bound referees' applied,
+   unreversed first loans under their referrer, and none is missing.
 3. Events. The timeline (Telegram users, codes and bot bindings at the
    times they were made, and every stored event in the order received, with
    the clock set to its received time) is replayed through a fresh
