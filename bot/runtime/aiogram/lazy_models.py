@@ -1,13 +1,14 @@
 """aiogram's Telegram types and methods are built when first used, not all at import.
 
-aiogram declares its ~300 types with pydantic's `defer_build`, and its ~230 methods
-inherit that, then `aiogram.types` rebuilds every type at import
-(`model_rebuild(_types_namespace=...)`, handing them the names their annotations
-use). That eager rebuild is most of `import aiogram`: ~2.5 s and ~100 MiB of
-validators, nearly all for types this bot never receives or sends. With `install()`
-called before aiogram is first imported, those calls only note the names, and
-pydantic builds a model the first time it is used, as `defer_build` intends (a few
-tens of milliseconds for an Update, once).
+aiogram declares its ~300 types with pydantic's `defer_build`, then `aiogram.types`
+rebuilds every one of them at import (`model_rebuild(_types_namespace=...)`, handing
+them the names their annotations use), and its ~230 methods, models too, are built
+as they are defined, from those types. That eager work is most of `import aiogram`:
+~2.5 s and ~100 MiB of validators, nearly all for types and methods this bot never
+uses. With `install()` called before aiogram is first imported, those rebuild calls
+only note the names; the types stay deferred, pydantic leaves each method whose
+types are not built yet for later too, and builds a model the first time it is used
+(a few tens of milliseconds for an Update, once).
 
 pydantic resolves a deferred model's annotations in its module's globals, which in
 aiogram import the other types only for type checkers, and in the model's parent
