@@ -4,13 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, any_, bindparam, case, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
-from db.dialect import dialect_name
 from db.models import Binding, Event, FraudFlag, GroupJoin, GroupLink, ReferralClosure, User
 
 
@@ -43,18 +41,11 @@ _OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), Fr
 _EARLIEST = {False: _OPEN_IDS.limit(1), True: _OPEN_IDS.limit(1).with_for_update(read=True)}
 
 
-# Every conversion's beneficiaries are looked up here: built once. PostgreSQL takes the ids as one
-# array parameter, so the statement is the same for any number of them and goes to the driver as a
-# prepared statement (an expanding IN is rendered anew by SQLAlchemy on every call).
-def _earliest_open(ids):  # noqa: ANN001, ANN202
-    return (select(FraudFlag.id, FraudFlag.user_id).where(ids, FraudFlag.state == "open")
-            .order_by(FraudFlag.id).with_for_update(read=True))
-
-
-_EARLIEST_OPEN = {
-    "postgresql": _earliest_open(FraudFlag.user_id == any_(bindparam("ids", type_=ARRAY(BigInteger)))),
-    "sqlite": _earliest_open(FraudFlag.user_id.in_(bindparam("ids", expanding=True))),
-}
+# A first loan whose tier screen raised a flag reads its beneficiaries' holds again here (the
+# conversion's upline read brings them otherwise, db/repositories/users.py): built once.
+_EARLIEST_OPEN = (select(FraudFlag.id, FraudFlag.user_id)
+                  .where(FraudFlag.user_id.in_(bindparam("ids", expanding=True)), FraudFlag.state == "open")
+                  .order_by(FraudFlag.id).with_for_update(read=True))
 
 # A velocity or burst hit runs these on the binding's own turn: built once.
 _BINDING_TIMES = (select(Binding.bound_at)
@@ -135,7 +126,7 @@ class FlagRepository:
         """earliest_open(share_lock=True) for several users in one statement: {user: flag} for those with one."""
         if not user_ids:
             return {}
-        rows = await run(self.session, _EARLIEST_OPEN[dialect_name(self.session)], {"ids": list(user_ids)})
+        rows = await run(self.session, _EARLIEST_OPEN, {"ids": list(user_ids)})
         earliest: dict[int, int] = {}
         for flag_id, user_id in rows:
             earliest.setdefault(user_id, flag_id)
