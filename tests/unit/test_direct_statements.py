@@ -5,6 +5,8 @@ fail the way SQLAlchemy fails; what it cannot plan takes SQLAlchemy's path.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -76,7 +78,9 @@ async def test_a_constraint_violation_is_sqlalchemy_s_integrity_error_and_the_se
         assert (await uow.session.execute(select(func.count()).select_from(User))).scalar_one() == 1
 
 
-async def test_statement_listeners_hear_direct_statements(app):  # noqa: ANN001
+@contextmanager
+def _statements_heard(app) -> Iterator[list[str]]:  # noqa: ANN001
+    """The SQL a `before_cursor_execute` listener hears while the block runs."""
     seen: list[str] = []
 
     def listen(conn, cursor, statement, *rest):  # noqa: ANN001, ANN002
@@ -84,10 +88,15 @@ async def test_statement_listeners_hear_direct_statements(app):  # noqa: ANN001
 
     event.listen(app.engine.sync_engine, "before_cursor_execute", listen)
     try:
-        async with app.uow() as uow:
-            await run(uow.session, _GET, {"uid": 1})
+        yield seen
     finally:
         event.remove(app.engine.sync_engine, "before_cursor_execute", listen)
+
+
+async def test_statement_listeners_hear_direct_statements(app):  # noqa: ANN001
+    with _statements_heard(app) as seen:
+        async with app.uow() as uow:
+            await run(uow.session, _GET, {"uid": 1})
     assert len(seen) == 1 and seen[0].lstrip().upper().startswith("SELECT")
 
 
@@ -106,13 +115,7 @@ async def test_executemany_goes_to_the_driver_and_returns_each_parameter_set_s_r
     assert direct.supports(dialect, many=True)
     # sqlite3 cannot return rows from an executemany: SQLAlchemy renders one multi-row INSERT there.
     assert direct.supports(dialect, many=True, returns_rows=True) == (backend == "postgresql")
-    seen: list[str] = []
-
-    def listen(conn, cursor, statement, *rest):  # noqa: ANN001, ANN002
-        seen.append(statement)
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", listen)
-    try:
+    with _statements_heard(app) as seen:
         async with app.uow() as uow:
             await run(uow.session, _NEW_USER, [_user(14), _user(15)])
             returned = await run(uow.session, _NEW_USER.returning(User.id, User.first_name),
@@ -120,8 +123,6 @@ async def test_executemany_goes_to_the_driver_and_returns_each_parameter_set_s_r
             assert [tuple(r) for r in returned] == [(17, "User17"), (16, "User16"), (18, "User18")]
             with pytest.raises(IntegrityError):
                 await run(uow.session, _NEW_USER, [_user(19), _user(14)])
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", listen)
     assert len(seen) == 3  # one statement (one trip) per executemany
     async with app.uow() as uow:
         assert (await uow.session.execute(select(func.count()).select_from(User))).scalar_one() == 0
