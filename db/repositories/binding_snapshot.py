@@ -73,6 +73,11 @@ def _build():  # noqa: ANN202
         return select(func.count()).where(Binding.referrer_id == Code.owner_id, newer).scalar_subquery()
 
     inviter = first_link_owner_query(rid).scalar_subquery()
+    # The referee's row, share-locked: a conversion of theirs holds that row (UserRepository.get with
+    # lock) while it reads their referrer, so a binding and a first loan of one referee run in turn,
+    # each stamping its time after the other committed. (A subquery: the referee's outer join cannot
+    # take FOR SHARE. SQLite's one writer orders them already, and renders no lock.)
+    referee_lock = select(User.id).where(User.id == rid).with_for_update(read=True).scalar_subquery()
 
     return (
         select(
@@ -82,7 +87,7 @@ def _build():  # noqa: ANN202
             ancestor(1), ancestor(2),
             exists().where(ReferralClosure.ancestor_id == rid),
             since("day_from", False), since("hour_from", True), since("burst_from", True),
-            inviter,
+            inviter, referee_lock,
         )
         .join(_owner, _owner.id == Code.owner_id)
         .outerjoin(_referee, _referee.id == rid)
@@ -117,7 +122,7 @@ class BindingSnapshotRepository:
         code_row = CodeRow(*take(_N_CODE))
         owner = UserRow(*take(_N_USER))
         referee_cols = take(_N_USER)
-        bound, cycle, up1, up2, downline, day, hour, burst, inviter = take(9)
+        bound, cycle, up1, up2, downline, day, hour, burst, inviter, _locked = take(10)
         return BindingSnapshot(
             code=code_row, owner=owner, referee=UserRow(*referee_cols) if referee_cols[0] is not None else None,
             referee_bound=bool(bound), owner_below_referee=bool(cycle),

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from bot.clock import FrozenClock
 from bot.services.binding import BindingService
 from bot.services.rewards.balances import BalanceService
-from db.models import OutboxMessage
+from db.models import Event, OutboxMessage
 from tests.conftest import T0
 from tests.support import message, person
 
@@ -249,6 +250,82 @@ async def test_concurrent_first_loans_of_a_referrer_s_referees_pay_a_tier_once(a
         assert await uow.qualified.count(A) == 7
         tiers = [e for e in await uow.ledger.all_entries() if e.kind == "tier_bonus"]
     assert [(t.beneficiary_id, t.rule) for t in tiers] == [(A, "tier:5")]
+
+
+class _TickingClock(FrozenClock):
+    """Each reading a millisecond later than the one before, as a real clock would be."""
+
+    def now(self):  # noqa: ANN201
+        self.at += timedelta(milliseconds=1)
+        return self.at
+
+
+@pytest.mark.parametrize("pause", ["after the decision's read", "after the edge's write"])
+async def test_a_first_loan_during_its_referee_s_binding_waits_for_it_and_pays(app, pipeline, transport, intake,
+                                                                                 monkeypatch, pause):
+    """A /bind under way (it has read what it decides on, or written its edge) and the referee's first
+    loan in that moment: the loan waits for the binding (the referee's row lock), then pays the new
+    referrer and counts for their tiers, and `ledger check` replays the two in the order they ran
+    (the loan's time is read after the wait, later than the binding's)."""
+    from bot.services.rewards.audit import audit
+    from db.repositories.binding_snapshot import BindingSnapshotRepository
+
+    app.clock = _TickingClock(T0)
+    await pipeline.handle(message(person(A, "Alice"), "/code"))
+    code_a = re.search(r"start=(\w+)", transport.last(A).text).group(1)
+    await pipeline.handle(message(person(B, "Bobby"), "/start"))
+    await approve(intake, A)
+    if pause == "after the edge's write":
+        _linger_after(monkeypatch, BindingService, "_write", seconds=0.5)
+    else:
+        _linger_after(monkeypatch, BindingSnapshotRepository, "read", seconds=0.5)
+
+    async def bind() -> bool:
+        async with app.uow() as uow:
+            bound = await BindingService(uow, app.clock, 2).bind(B, code_a, source="bind")
+            await uow.commit()
+        return bound.ok
+
+    async def first_loan() -> dict:
+        await asyncio.sleep(0.2)  # the binding is lingering by now
+        raw = body(id="fl-b", type="first_loan", user={"telegram_id": B}, amount_fen=100000,
+                   occurred_at=app.clock.now().isoformat())
+        return (await intake.submit(raw, received_at=app.clock.now())).body
+
+    bound, loan = await asyncio.gather(bind(), first_loan())
+    assert bound and loan["outcome"] == "applied"
+    async with app.uow() as uow:
+        paid = [(e.beneficiary_id, e.level, e.amount_fen) for e in await uow.ledger.all_entries()
+                if e.rule == "first_loan"]
+        assert paid == [(A, 1, 5000)]
+        assert await uow.qualified.count(A) == 1
+    report = await audit(app)
+    assert report.ok, report.problems
+
+
+async def test_a_registration_keeps_its_time_when_the_loan_it_settles_reads_the_clock_again(app, pipeline,
+                                                                                              transport, intake):
+    """A first loan waiting for its platform user, and the registration that creates the user (with
+    a code that cannot apply, so the registration is recorded with a detail): the loan reads the
+    clock again under the user's lock, and the registration's time stays the new user's first-seen
+    time, which is how `ledger check` knows the platform created the user."""
+    from bot.services.rewards.audit import audit
+
+    app.clock = _TickingClock(T0)
+    code_a, _ = await chain(pipeline, transport)
+    early = await intake.submit(body(id="w1", type="first_loan", user={"external_id": "P-9"}, amount_fen=100000,
+                                     occurred_at=app.clock.now().isoformat()), received_at=app.clock.now())
+    assert early.body["outcome"] == "pending_user"
+    reg = await intake.submit(body(id="w2", type="registered", user={"external_id": "P-9"}, referral_code="NOSUCH22",
+                                   occurred_at=app.clock.now().isoformat()), received_at=app.clock.now())
+    assert reg.body["detail"].startswith("referral_code not applied")
+    async with app.uow() as uow:
+        user = await uow.users.by_external("P-9")
+        applied = dict((await uow.session.execute(
+            select(Event.key, Event.applied_at).where(Event.key.in_(("w1", "w2"))))).all())
+    assert applied["w2"] == user.first_seen_at < applied["w1"]
+    report = await audit(app)
+    assert report.ok, report.problems
 
 
 async def test_a_first_loan_counts_towards_the_tiers_of_the_referrer_the_referee_had_then(app, pipeline, transport,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.clock import FrozenClock
+from bot.clock import Clock, FrozenClock
 from bot.services.binding import BindingService, Outcome
 from bot.services.events.identity import Identities
 from bot.services.fraud.signals import FraudLimits
@@ -33,14 +33,19 @@ class Result:
 
 class EventApplier:
     def __init__(self, uow: UnitOfWork, program_for, notices: LedgerNotices, levels: int,  # noqa: ANN001
-                 clock_now: datetime, fraud: FraudLimits | None = None) -> None:
+                 clock: Clock, fraud: FraudLimits | None = None) -> None:
         self.uow = uow
         self.program_for = program_for  # async (occurred_at) -> Program in force then
         self.notices = notices
-        self.binding = BindingService(uow, FrozenClock(clock_now), levels, fraud)
+        self.clock = clock
+        self.now = clock.now()
+        # One time for everything this event writes, bindings included (a registration's new user
+        # is first seen when it is bound).
+        self._frozen = FrozenClock(self.now)
+        self.binding = BindingService(uow, self._frozen, levels, fraud)
         self.identities = Identities(uow, self.binding)
-        self.now = clock_now
-        self._marked: set[int] = set()  # events set to (applied, no detail) by _mark in this transaction
+        # Events set to (applied, no detail) by _mark in this transaction, with the time written.
+        self._marked: dict[int, datetime] = {}
 
     async def apply(self, event: EventRow, referral_code: str | None = None) -> Result:
         result = await self._dispatch(event, referral_code)
@@ -54,8 +59,9 @@ class EventApplier:
 
     async def _record(self, event: EventRow, result: Result) -> None:
         if result == Result("applied") and event.id in self._marked:
-            return  # _mark wrote exactly this (applied, no detail, applied now)
-        applied_at = self.now if result.outcome == "applied" else None
+            return  # _mark wrote exactly this
+        # The time _mark wrote: a waiting event applied since may have read the clock again (_restamp).
+        applied_at = self._marked.get(event.id, self.now) if result.outcome == "applied" else None
         await self.uow.events.set_outcome(event.id, result.outcome, detail=result.detail, applied_at=applied_at)
 
     async def _dispatch(self, event: EventRow, referral_code: str | None) -> Result:
@@ -75,6 +81,8 @@ class EventApplier:
         user = await self.identities.find(event.telegram_id, event.external_id, lock=kind in CONVERSIONS)
         if user is None:
             return Result("pending_user", "no user with these ids yet; applied when the platform links them")
+        if kind in CONVERSIONS:
+            self._restamp()
         prior = await self._mark(event, user.id)
         event = replace(event, user_id=user.id, outcome="applied")  # what _mark wrote
         if kind == "credit_approved":
@@ -92,10 +100,17 @@ class EventApplier:
             return Result("refused", refused) if refused else Result("applied")
         return Result("ignored", f"unknown type {kind}")
 
+    def _restamp(self) -> None:
+        """The time read again once the referee's row is locked. A binding of that referee takes the
+        same row (BindingSnapshotRepository) and stamps its time after it: whichever committed first
+        also has the earlier time, so the replay in `ledger check` orders the two as they ran."""
+        self.now = max(self.now, self.clock.now())
+        self._frozen.at = self.now
+
     async def _mark(self, event: EventRow, user_id: int | None) -> int:
         """Applied first, so counts taken while applying (tiers) include this event. Returns how many
         of the user's events of this type were applied before it."""
-        self._marked.add(event.id)
+        self._marked[event.id] = self.now
         if user_id is None:
             await self.uow.events.set_outcome(event.id, "applied", applied_at=self.now)
             return 0

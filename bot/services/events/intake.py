@@ -57,7 +57,7 @@ class EventIntake:
                 existing = await uow.events.by_key(event.id)
                 return Submission.duplicate() if existing.canonical == canonical else Submission.conflict()
             applier = EventApplier(uow, lambda at: self.programs.in_force(uow, at),
-                                   LedgerNotices(uow, app.settings.tz), app.settings.referral_levels, app.clock.now(),
+                                   LedgerNotices(uow, app.settings.tz), app.settings.referral_levels, app.clock,
                                    FraudLimits.from_settings(app.settings))
             result = await applier.apply(stored, referral_code=event.referral_code)
             await uow.commit()

@@ -16,8 +16,8 @@ product reads:
    counts' rows (qualified_referees) are the bound referees' applied,
    unreversed first loans under their referrer, and none is missing.
 3. Events. The timeline (Telegram users, codes and bot bindings at the
-   times they were made, and every stored event in the order received, with
-   the clock set to its received time) is replayed through a fresh
+   times they were made, and every stored event at the time it was applied,
+   or received when it never was, with the clock set to that time) is replayed through a fresh
    `EventIntake` over an in-memory SQLite database, and the replayed ledger is
    compared with the real one as a multiset of (event key, beneficiary,
    level, rule, kind, amount), and the events' outcomes one by one.
@@ -35,8 +35,10 @@ Known limits of the replay (reported as notes, not problems):
   their current on/off switch; a change after an event that paid (or
   skipped) them makes the replay differ. Callers that know the history
   otherwise pass `status_changes`.
-* The replay trusts `received_at` as the moment an event was applied (the
-  HTTP API and `events import` stamp it with the clock).
+* The replay trusts `applied_at` (else `received_at`) as the moment an event
+  took effect. A conversion reads the clock under its referee's row lock,
+  which a binding of that referee takes before reading its own time, so the
+  times order a first loan and its referee's binding as they ran.
 * Steps made in the same microsecond are ordered users, codes, status
   changes, bot bindings, fraud flags, events, then review decisions; a user
   the platform creates is told apart from a Telegram user by its
@@ -362,9 +364,8 @@ async def _check_qualified(session, report: AuditReport) -> None:  # noqa: ANN00
     for referee, referrer, key, bound_to in wrong:
         report.problem(f"user {referee} counts towards user {referrer}'s tiers through event {key}, which is not "
                        f"their applied, unreversed first loan under that referrer (bound to {bound_to})")
-    # A first loan applied while its referee was bound must count. (A loan applied in the very
-    # moment its referee binds can miss the binding, which is not committed yet: the two
-    # transactions share no lock. This check then names it.)
+    # A first loan applied while its referee was bound must count. (The two take the referee's row
+    # lock and read their times after it: bot.services.events.applier, BindingSnapshotRepository.)
     first_of_user = select(func.min(first.id)).where(
         first.user_id == Event.user_id, first.type == "first_loan", first.outcome == "applied").scalar_subquery()
     missing = await session.execute(
@@ -601,17 +602,23 @@ async def _replay(app: "App", report: AuditReport,
         intake = EventIntake(replay)
         seen: dict[str, tuple[datetime, str]] = {}  # key -> (received_at, type)
         position = 0
+        # Each event at the time it was applied, where it was: a conversion reads that time under its
+        # referee's row lock, which a binding of the referee takes too, so the times order the two as
+        # they ran (received_at is read before any lock). One applied later, when its user or target
+        # came, sorts with the event that settled it and, received earlier, just before it: the replay
+        # stores it as waiting and settles it as that event did.
+        at = func.coalesce(Event.applied_at, Event.received_at)
         async with app.uow() as uow:
             stream = await uow.session.stream(
-                select(Event.id, Event.key, Event.type, Event.body, Event.received_at)
-                .order_by(Event.received_at, Event.id).execution_options(yield_per=STREAM_BATCH))
-            async for event_id, key, kind, body, received_at in stream:
+                select(Event.id, Event.key, Event.type, Event.body, Event.received_at, at)
+                .order_by(at, Event.id).execution_options(yield_per=STREAM_BATCH))
+            async for event_id, key, kind, body, received_at, applied in stream:
                 seen[key] = (received_at, kind)
-                while position < len(steps) and (steps[position].at, steps[position].order) < (received_at, EVENT):
+                while position < len(steps) and (steps[position].at, steps[position].order) < (applied, EVENT):
                     clock.at = steps[position].at
                     await _do_step(replay, steps[position], report)
                     position += 1
-                clock.at = received_at
+                clock.at = applied
                 try:
                     await intake.submit(body.encode("utf-8"), received_at=received_at)
                 except Exception as exc:  # noqa: BLE001
