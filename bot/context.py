@@ -32,7 +32,14 @@ CONTENT_TYPES = ("text", "sticker", "photo", "document", "video", "voice", "audi
                  "video_note", "contact", "location", "venue", "poll", "dice")
 
 
+# A group's upgrade to a supergroup announces itself with one of these service fields. Nobody
+# sent content, so the message must never be answered as something the bot cannot read.
+MIGRATION_FIELDS = ("migrate_to_chat_id", "migrate_from_chat_id")
+
+
 def content_type_of(message: object) -> str:
+    if any(getattr(message, name, None) for name in MIGRATION_FIELDS):
+        return "migration"
     for name in CONTENT_TYPES:
         if getattr(message, name, None):  # PTB gives () for "no photo", aiogram None
             return name
@@ -80,7 +87,7 @@ class Incoming:
     chat_id: int | None
     chat_type: str | None  # private | group | supergroup | channel
     text: str | None = None
-    content_type: str = "text"  # text | sticker | photo | document | ... | unknown
+    content_type: str = "text"  # text | sticker | photo | document | ... | migration | unknown
     callback_id: str | None = None
     callback_data: str | None = None
     message_id: int | None = None  # the message itself, or the one a callback button belongs to
@@ -89,10 +96,24 @@ class Incoming:
     inline_query_id: str | None = None
     query: str | None = None  # what was typed after @bot in an inline query
     member: MemberUpdate | None = None  # chat_member and my_chat_member
+    # A group's upgrade: the old group's service message names the supergroup, the supergroup's names the group.
+    migrate_to_chat_id: int | None = None
+    migrate_from_chat_id: int | None = None
 
     @property
     def is_private(self) -> bool:
         return self.chat_type == "private"
+
+    @property
+    def migration(self) -> tuple[int, int] | None:
+        """(the old group's id, the supergroup's id) when this message announces an upgrade."""
+        if self.chat_id is None:
+            return None
+        if self.migrate_to_chat_id is not None:
+            return self.chat_id, self.migrate_to_chat_id
+        if self.migrate_from_chat_id is not None:
+            return self.migrate_from_chat_id, self.chat_id
+        return None
 
     @property
     def is_group(self) -> bool:

@@ -1,4 +1,5 @@
-"""Groups: /invite (personal named invite links), /top (weekly leaderboard), joins and the bot's own membership."""
+"""Groups: /invite (personal named invite links), /top (weekly leaderboard), joins, the bot's own membership,
+and a group's upgrade to a supergroup."""
 from __future__ import annotations
 
 from bot.context import Context
@@ -57,6 +58,8 @@ async def seen_in_group(ctx: Context) -> None:
     person = ctx.incoming.user
     if person is None or person.is_bot:
         return  # the anonymous admin, a channel posting, another bot: nobody to invite with
+    if ctx.incoming.migration is not None:
+        return  # the upgrade's message in the old group: recording its sender there would revive a dead chat
     await ctx.services.groups.seen(chat_id=ctx.chat_id, title=ctx.incoming.chat_title,
                                    type=ctx.incoming.chat_type or "group", user_id=person.id)
 
@@ -70,6 +73,20 @@ async def member_changed(ctx: Context) -> None:
         chat_id=ctx.chat_id, title=incoming.chat_title, type=incoming.chat_type or "group",
         user_id=change.person.id, is_bot=change.person.is_bot, joined=change.joined, left=change.left,
         present=change.is_member, invite_link=change.invite_link)
+
+
+@router.on("chat_migrated")
+async def group_upgraded(ctx: Context) -> None:
+    """The group became a supergroup under a new id: members, links, joins and settings follow.
+    Nothing is said: the group sees Telegram's own notice."""
+    migration = ctx.incoming.migration
+    assert migration is not None
+    group = await ctx.services.groups.upgraded(old_chat_id=migration[0], new_chat_id=migration[1],
+                                               title=ctx.incoming.chat_title)
+    if group is not None:
+        # A supergroup already on record from a guess (a message seen there first) is checked with
+        # Telegram now, so /invite in private offers it without waiting for an /invite in the group.
+        await _readiness(ctx, group)
 
 
 # -- /invite ----------------------------------------------------------------------------------

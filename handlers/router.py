@@ -13,6 +13,8 @@ from bot.context import Context, Incoming, parse_command
 Handler = Callable[[Context], Awaitable[None]]
 
 EVENT_KINDS = frozenset({"inline_query", "chat_member", "my_chat_member"})
+# Service messages routed by what they announce, whatever their chat: never a command or content.
+SERVICE_EVENTS = frozenset({"chat_migrated"})
 WATCH_EVENTS = frozenset({"group_message"})
 
 
@@ -35,7 +37,8 @@ class Router:
     # A private non-command message from a user whose chat draft (uow.drafts) has this kind
     # goes here before any fallback: the next step of a multi-step admin dialogue.
     dialogues: dict[str, Handler] = field(default_factory=dict)
-    # Updates that are not messages, by kind: inline_query | chat_member | my_chat_member
+    # Updates that are not messages, by kind: inline_query | chat_member | my_chat_member;
+    # and service messages, by what they announce: chat_migrated (a group became a supergroup)
     events: dict[str, Handler] = field(default_factory=dict)
     # Observers that see every update of an event before it is routed, and claim nothing:
     # group_message (any message in a group or supergroup, commands included).
@@ -68,8 +71,8 @@ class Router:
         return register
 
     def on(self, kind: str) -> Callable[[Handler], Handler]:
-        if kind not in EVENT_KINDS:
-            raise ValueError(f"unknown update kind {kind!r}; one of {sorted(EVENT_KINDS)}")
+        if kind not in EVENT_KINDS | SERVICE_EVENTS:
+            raise ValueError(f"unknown update kind {kind!r}; one of {sorted(EVENT_KINDS | SERVICE_EVENTS)}")
 
         def register(fn: Handler) -> Handler:
             self.events[kind] = fn
@@ -124,6 +127,8 @@ class Dispatcher:
             return self.fallbacks.get("edited") if incoming.is_private else None
         if incoming.kind != "message":
             return None
+        if incoming.migration is not None:
+            return self.events.get("chat_migrated")
         if ctx.command is not None:
             route = self.commands.get(ctx.command)
             if incoming.is_private:

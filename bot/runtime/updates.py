@@ -64,6 +64,8 @@ def to_incoming(update: Any) -> Incoming:
             user=profile_of(message.from_user), chat_id=message.chat.id, chat_type=_chat_type(message.chat),
             text=message.text, content_type=content_type_of(message), message_id=message.message_id,
             document=_document(message.document), chat_title=message.chat.title,
+            migrate_to_chat_id=message.migrate_to_chat_id,
+            migrate_from_chat_id=message.migrate_from_chat_id,
         )
     query = update.callback_query
     if query is not None:

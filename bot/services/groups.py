@@ -2,7 +2,9 @@
 
 A join is recorded once per (group, person), ever: leaving and rejoining never counts
 twice, and the first leave is what decides whether it counts at all (bot/services/leaderboard.py).
-A join is attributed to a member only when it came through that member's link.
+A join is attributed to a member only when it came through that member's link. When a group
+becomes a supergroup under a new id, all of it follows to the new id (db/repositories/groups.py:
+GroupRepository.move), so who invited whom survives the upgrade.
 """
 from __future__ import annotations
 
@@ -86,6 +88,16 @@ class GroupService:
                 await FraudSignals(self.uow).check_fake_referees(link.owner_id, now)
         elif left:
             await self.uow.groups.mark_left(chat_id, user_id, now)
+
+    async def upgraded(self, *, old_chat_id: int, new_chat_id: int, title: str | None) -> GroupRow | None:
+        """A group became a supergroup under a new id: what the bot knew of it moves there, the old id
+        keeps nothing. Either service message (or a redelivery of one) may come first; the second finds
+        nothing left to move. The supergroup's row, made as for any group first heard of if neither chat
+        was known; None for a message that is not an upgrade (both ids the same, or not groups')."""
+        if old_chat_id == new_chat_id or old_chat_id >= 0 or new_chat_id >= 0:
+            return None
+        await self.uow.groups.move(old_chat_id, new_chat_id, self.clock.now())
+        return await self.group(chat_id=new_chat_id, title=title, type="supergroup")
 
     async def stored_link(self, chat_id: int, owner_id: int) -> str | None:
         row = await self.uow.groups.link_of(chat_id, owner_id)

@@ -1,11 +1,13 @@
-"""Groups the bot is in, who it has seen there, members' invite links, and joins through them."""
+"""Groups the bot is in, who it has seen there, members' invite links, and joins through them; all of it
+moved to a group's new id when it becomes a supergroup."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.core import run
 from db.dialect import insert_for
@@ -161,3 +163,78 @@ class GroupRepository:
             .where(GroupJoin.chat_id == chat_id, GroupJoin.is_bot.is_(False),
                    GroupJoin.joined_at >= joined_from, GroupJoin.joined_at <= joined_to))
         return [JoinRow(*r) for r in rows]
+
+    # -- a group upgraded to a supergroup ------------------------------------------------------
+    async def move(self, old: int, new: int, now: datetime) -> bool:
+        """Everything recorded under the group `old` goes to the supergroup `new`, in the caller's
+        transaction, and `old` is deleted. False when `old` holds nothing: it was moved already (the
+        other service message, or a redelivery) or never known. Where both chats hold a row for the
+        same key, the supergroup's own record of the bot and of its members wins (it is the newer),
+        the earlier join wins, and a member's link already stored for the supergroup is kept."""
+        # The lock makes a concurrent move of the same group wait, then find nothing to move.
+        source = (await self.session.execute(
+            select(*_GROUP).where(Group.chat_id == old).with_for_update())).first()
+        if source is None:
+            return False
+        await self._merge_group(GroupRow(*source), new, now)
+        await self._move_links(old, new)
+        await self._move_joins(old, new)
+        await self._move_members(old, new)
+        await self.session.execute(delete(Group).where(Group.chat_id == old))
+        return True
+
+    async def _merge_group(self, source: GroupRow, new: int, now: datetime) -> None:
+        stmt = insert_for(self.session, Group).values(
+            chat_id=new, title=source.title, type="supergroup", bot_status=source.bot_status,
+            can_invite=source.can_invite, top_enabled=source.top_enabled, last_top_at=source.last_top_at,
+            updated_at=now)
+        moved = stmt.excluded
+        # A supergroup already on record keeps the bot's status and rights there, and its title if it has
+        # one. The board stays off if either chat turned it off (an admin's "off" is not undone by an
+        # upgrade), and the later post holds the hourly slot.
+        latest_top = case((Group.last_top_at.is_(None), moved.last_top_at),
+                          (moved.last_top_at > Group.last_top_at, moved.last_top_at), else_=Group.last_top_at)
+        await self.session.execute(stmt.on_conflict_do_update(index_elements=[Group.chat_id], set_={
+            "title": case((Group.title == "", moved.title), else_=Group.title),
+            "top_enabled": and_(Group.top_enabled, moved.top_enabled), "last_top_at": latest_top,
+            "updated_at": now}))
+
+    async def _move_links(self, old: int, new: int) -> None:
+        # One link per member per group: a member who already has one for the supergroup keeps it (the
+        # last one handed to them), and joins through their old link are re-pointed to it, so they stay theirs.
+        kept = aliased(GroupLink)
+        pairs = (await self.session.execute(
+            select(GroupLink.id, kept.id).join(kept, and_(kept.owner_id == GroupLink.owner_id, kept.chat_id == new))
+            .where(GroupLink.chat_id == old))).all()
+        for dropped, keeper in pairs:
+            await self.session.execute(update(GroupJoin).where(GroupJoin.link_id == dropped).values(link_id=keeper))
+        if pairs:
+            await self.session.execute(delete(GroupLink).where(GroupLink.id.in_([d for d, _ in pairs])))
+        await self.session.execute(update(GroupLink).where(GroupLink.chat_id == old).values(chat_id=new))
+
+    async def _move_joins(self, old: int, new: int) -> None:
+        # One join per person per group: of two, the earlier is their join, with the first leave either records.
+        theirs = aliased(GroupJoin)
+        clashes = (await self.session.execute(
+            select(GroupJoin.user_id, GroupJoin.link_id, GroupJoin.is_bot, GroupJoin.joined_at, GroupJoin.left_at,
+                   theirs.joined_at, theirs.left_at)
+            .join(theirs, and_(theirs.user_id == GroupJoin.user_id, theirs.chat_id == new))
+            .where(GroupJoin.chat_id == old))).all()
+        for user_id, link_id, is_bot, joined_at, left_at, their_joined, their_left in clashes:
+            leaves = [t for t in (left_at, their_left) if t is not None]
+            values: dict = {"left_at": min(leaves, default=None)}
+            if joined_at <= their_joined:
+                values.update(link_id=link_id, is_bot=is_bot, joined_at=joined_at)
+            await self.session.execute(update(GroupJoin).where(
+                GroupJoin.chat_id == new, GroupJoin.user_id == user_id).values(**values))
+        if clashes:
+            await self.session.execute(delete(GroupJoin).where(
+                GroupJoin.chat_id == old, GroupJoin.user_id.in_([c[0] for c in clashes])))
+        await self.session.execute(update(GroupJoin).where(GroupJoin.chat_id == old).values(chat_id=new))
+
+    async def _move_members(self, old: int, new: int) -> None:
+        # Whatever was seen in the supergroup happened after the upgrade: it wins over the old group's record.
+        seen_there = select(GroupMember.user_id).where(GroupMember.chat_id == new).scalar_subquery()
+        await self.session.execute(delete(GroupMember).where(
+            GroupMember.chat_id == old, GroupMember.user_id.in_(seen_there)))
+        await self.session.execute(update(GroupMember).where(GroupMember.chat_id == old).values(chat_id=new))

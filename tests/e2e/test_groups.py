@@ -2,10 +2,12 @@
 /invite makes a member's named link and sends it privately (or asks a member who never started the
 bot to start it), joins through the link and without it, leave-and-rejoin counted once, an early
 leaver not counted, /top with masked names at most once an hour, a joiner who later opens the bot
-bound to the link's owner (first touch), and inline mode answering with the user's own card."""
+bound to the link's owner (first touch), a group upgraded to a supergroup keeping its members, links
+and joins under the new id, and inline mode answering with the user's own card."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import re
 
@@ -17,7 +19,8 @@ STAY_SECONDS = 1.8
 # Joins count after 1.8 s instead of 24 h: the early leaver leaves at once, the others are waited for.
 BOT_ENV = {"GROUP_MIN_STAY_HOURS": str(STAY_SECONDS / 3600)}
 
-_groups = itertools.count(1_001_234_500_000)
+_groups = itertools.count(1_001_234_500_000)  # supergroups' ids are below -10**12
+_basic_groups = itertools.count(4_518_800_000)
 LINK = re.compile(r"https://t\.me/ReferralTestBot\?start=([A-Za-z0-9_-]+)")
 
 
@@ -143,6 +146,52 @@ async def test_invite_links_joins_top_and_the_joiner_bound_to_the_links_owner(bo
     assert greeting.text.startswith("🎉 You joined through O***'s invitation.")
     [notice] = await bot_proc.replies(olga.id, since)
     assert "Someone joined through your link" in notice.text and "A***" in notice.text
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_links_and_who_invited_whom(bot_proc, fake, new_user):
+    gina, olga, fred, nina = (new_user(first_name=n, language_code="en") for n in ("Gina", "Olga", "Fred", "Nina"))
+    basic = -next(_basic_groups)
+    fake.group_chat(basic, "Garden Club")
+    assert "/invite" in await add_bot(bot_proc, fake, gina, basic)
+    await bot_proc.send(olga, "/start")
+    since = fake.mark()
+    bot_proc.deliver(fake.group_message(olga, basic, "/invite"))
+    [given] = await bot_proc.replies(olga.id, since)
+    [link] = [entry for entry in fake.invite_links if entry["chat_id"] == basic]
+    url = link["invite_link"]
+    await join(bot_proc, fake, basic, fred, url)
+
+    # The upgrade: both service messages, the supergroup's first, each delivered twice (the same
+    # update again, and the same message under a new update id).
+    supergroup = -next(_groups)
+    to, from_ = fake.group_upgraded(basic, supergroup, by=gina)
+    since = fake.mark()
+    for update in (from_, to):
+        bot_proc.deliver(update)
+        fake.redeliver(update)
+        bot_proc.deliver({"message": copy.deepcopy(update["message"])})
+    await handled(bot_proc, "SELECT count(*) FROM group_joins WHERE chat_id = :c", 1, c=supergroup)
+    await handled(bot_proc, "SELECT count(*) FROM groups WHERE chat_id = :c", 0, c=basic)
+    await fake.assert_no_message(supergroup, within=0.5, since=since)  # nothing said in either chat
+    assert not fake.sent_to(basic, since=since)
+
+    # Olga's /invite in private offers the group under its new id, with the link she already has.
+    [pick] = await bot_proc.send(olga, "/invite")
+    assert [b["callback_data"] for b in pick.buttons] == [f"ginv:{supergroup}"]
+    _, [edited] = await bot_proc.press(olga, pick, "Garden Club", count=1)
+    assert url in edited.text and edited.text == given.text
+    assert len(fake.invite_links) == len({e["invite_link"] for e in fake.invite_links})  # no new link made
+    assert [e["chat_id"] for e in fake.invite_links if e["invite_link"] == url] == [supergroup]
+
+    # Fred joined through her link before the upgrade, Nina through it after: both are hers.
+    since = fake.mark()
+    [greeting] = await bot_proc.send(fred, "/start")
+    assert greeting.text.startswith("🎉 You joined through O***'s invitation.")
+    await join(bot_proc, fake, supergroup, nina, url)
+    [greeting] = await bot_proc.send(nina, "/start")
+    assert greeting.text.startswith("🎉 You joined through O***'s invitation.")
+    notices = await bot_proc.replies(olga.id, since, count=2)
+    assert all("Someone joined through your link" in n.text for n in notices)
 
 
 async def test_inline_mode_offers_the_users_own_card_and_a_button_to_others(bot_proc, fake, new_user):

@@ -4,7 +4,7 @@
 port), so an unmodified aiogram 3 or python-telegram-bot 22 bot can run against
 it by pointing its API URL at `fake.base_url`: long polling, webhooks, texts,
 photos and documents, edits, copies, callback and inline answers, commands,
-chat and member look-ups, invite links.
+chat and member look-ups, invite links, a group's upgrade to a supergroup.
 
 It refuses what Telegram refuses, with Telegram's status codes and bodies
 (`{"ok": false, "error_code": N, "description": "..."}`): over-long texts and
@@ -59,6 +59,8 @@ MAX_POLL_TIMEOUT = 50.0
 
 BLOCKED = "Forbidden: bot was blocked by the user"
 CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: who the supergroup's own service messages come from
 NO_INVITE_RIGHTS = "Bad Request: not enough rights to manage chat invite link"
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -105,16 +107,20 @@ _BUTTON_ACTIONS = (
 class TelegramError(Exception):
     """A refusal, rendered exactly as Telegram renders it."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> Json:
         body: Json = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return body
 
 
@@ -781,6 +787,7 @@ class FakeTelegram:
         self._rights: dict[tuple[int, int], Json] = {}  # an admin's rights that differ from "all granted"
         self._blocked: set[int] = set()
         self._never_started: set[int] = set()  # users who have not opened a private chat with the bot
+        self._upgraded: dict[int, int] = {}  # a basic group's id -> its supergroup's, after an upgrade
         self._files: dict[str, _StoredFile] = {}
         self._file_seq = itertools.count(1)
         self._query_seq = itertools.count(4_200_000_001)
@@ -1201,11 +1208,18 @@ class FakeTelegram:
             return chat
         raise _bad("chat not found")
 
+    def _live_chat(self, chat_id: int | str) -> Json:
+        """A chat the bot may act in: a group upgraded to a supergroup is gone, its new id named."""
+        chat = self._resolve_chat(chat_id)
+        if chat["id"] in self._upgraded:
+            raise TelegramError(400, UPGRADED, migrate_to_chat_id=self._upgraded[chat["id"]])
+        return chat
+
     def _target_chat(self, p: Params) -> Json:
         """The chat a sending or editing method addresses, refused if the bot may not write there."""
         if p.get("chat_id") in (None, ""):
             raise _bad("chat_id is empty")
-        chat = self._resolve_chat(p["chat_id"])
+        chat = self._live_chat(p["chat_id"])
         if chat["type"] == "private" and chat["id"] in self._blocked:
             raise TelegramError(403, BLOCKED)
         if chat["type"] == "private" and chat["id"] in self._never_started:
@@ -1616,7 +1630,7 @@ class FakeTelegram:
         return {**chat, "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
     def _get_chat_member(self, call: Call, p: Params, uploads: Uploads) -> Json:
-        chat = self._resolve_chat(p.get("chat_id") or 0)
+        chat = self._live_chat(p.get("chat_id") or 0)
         user_id = int(p.get("user_id") or 0)
         if user_id <= 0:
             raise _bad("invalid user_id specified")
@@ -1632,7 +1646,7 @@ class FakeTelegram:
         return 1 + sum(1 for uid in members if uid != self.bot_id)
 
     def _create_invite_link(self, call: Call, p: Params, uploads: Uploads) -> Json:
-        chat = self._resolve_chat(p.get("chat_id") or 0)
+        chat = self._live_chat(p.get("chat_id") or 0)
         if chat["type"] == "private":
             raise _bad("method is available for group, supergroup and channel chats only")
         if not self._can_invite(chat, self.bot_id):  # not an admin, or an admin without "Invite users via link"
@@ -1972,6 +1986,33 @@ class FakeTelegram:
         if invite_link is not None:
             update["invite_link"] = self._link_as_sent(invite_link)
         return {"chat_member": update}
+
+    def group_upgraded(self, chat_id: int, new_chat_id: int, by: TgUser) -> tuple[Json, Json]:
+        """A basic group becomes a supergroup under a new id (Telegram does so past 200 members, or when
+        an admin changes certain settings; `by` is who caused it). Members, their rights and the invite
+        links carry over; writing to the old id is refused from now on. Returns the two service messages,
+        to push in any order: `migrate_to_chat_id` in the old group, from `by`, and `migrate_from_chat_id`
+        in the supergroup, from the anonymous group admin on the supergroup's behalf."""
+        old = self.group_chat(chat_id)
+        if old["type"] != "group" or new_chat_id > -10**12:
+            raise ValueError("only a basic group upgrades, and a supergroup's id is below -10**12")
+        new = {"id": new_chat_id, "type": "supergroup", "title": old["title"]}
+        self._chats[new_chat_id] = new
+        for (chat, user_id), status in list(self._members.items()):
+            if chat == chat_id:
+                self._members[(new_chat_id, user_id)] = status
+                if (chat, user_id) in self._rights:
+                    self._rights[(new_chat_id, user_id)] = dict(self._rights[(chat, user_id)])
+        for link in self.invite_links:
+            if link["chat_id"] == chat_id:
+                link["chat_id"] = new_chat_id
+        self._upgraded[chat_id] = new_chat_id
+        to = self._user_message(by, old, migrate_to_chat_id=new_chat_id)
+        anonymous = {"id": ANONYMOUS_ADMIN_ID, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+        from_message = {"message_id": self._next_message_id(new_chat_id), "from": anonymous, "sender_chat": dict(new),
+                        "chat": dict(new), "date": self._now(), "migrate_from_chat_id": chat_id}
+        self._messages[(new_chat_id, from_message["message_id"])] = copy.deepcopy(from_message)
+        return {"message": to}, {"message": from_message}
 
     def _link_as_sent(self, link: Json | str) -> Json:
         if isinstance(link, str):

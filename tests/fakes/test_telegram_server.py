@@ -452,6 +452,34 @@ async def test_chats_members_and_invite_links(fake, bot):
     assert private.type == "private"
 
 
+async def test_a_group_upgraded_to_a_supergroup(fake, bot, http):
+    telegram = pytest.importorskip("telegram")
+    basic, supergroup = -4_518_810_793, -1_002_471_352_452
+    fake.push_update(fake.group_message(BOB, basic, "hi"))
+    fake.set_member(basic, fake.bot_id, "administrator", rights={"can_pin_messages": False})
+    link = await bot.create_chat_invite_link(basic, name="ABCD2345")
+    to, from_ = fake.group_upgraded(basic, supergroup, by=BOB)
+    assert to["message"]["migrate_to_chat_id"] == supergroup and to["message"]["chat"]["type"] == "group"
+    assert from_["message"]["from"]["username"] == "GroupAnonymousBot"
+    for update in (to, from_):
+        fake.push_update(update)
+        assert telegram.Update.de_json(update, None).update_id == update["update_id"]
+    upgraded = await bot.get_updates(offset=to["update_id"])
+    assert [u.message.migrate_to_chat_id for u in upgraded] == [supergroup, None]
+    assert upgraded[1].message.migrate_from_chat_id == basic and upgraded[1].message.chat.type == "supergroup"
+    # Members, rights and invite links carry over; the old id is refused, naming the new one.
+    assert (await bot.get_chat_member(supergroup, BOB.id)).status == "member"
+    me = await bot.get_chat_member(supergroup, fake.bot_id)
+    assert (me.status, me.can_pin_messages, me.can_invite_users) == ("administrator", False, True)
+    assert [entry["chat_id"] for entry in fake.invite_links if entry["invite_link"] == link.invite_link] == [supergroup]
+    status, body = await call_api(http, fake, "sendMessage", chat_id=basic, text="anyone?")
+    assert (status, body["description"], body["parameters"]) == (
+        400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": supergroup})
+    await bot.send_message(supergroup, "here")
+    with pytest.raises(ValueError, match="only a basic group upgrades"):
+        fake.group_upgraded(supergroup, -1_009_999_999_999, by=BOB)
+
+
 async def test_copy_message(fake, bot):
     update = fake.push_update(fake.message(ALICE, "forward me"))
     copied = await bot.copy_message(BOB.id, ALICE.id, update["message"]["message_id"])

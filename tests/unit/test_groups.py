@@ -2,6 +2,7 @@
 links, attribution of joiners who later open the bot, /top, and the update reader for member updates."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -685,3 +686,201 @@ def test_member_updates_read_the_same_in_both_libraries(library):
     assert to_incoming(_library_update(library, {"update_id": 4, **owner})).member.can_invite is True
     said = to_incoming(_library_update(library, {"update_id": 5, **tg.group_message(gina, GROUP, "hi")}))
     assert (said.kind, said.chat_title, said.is_group) == ("message", f"Group {-GROUP}", True)
+
+
+# -- a group upgraded to a supergroup ---------------------------------------------------------------------------------
+
+BASIC = -4_518_810_793  # the group's id before the upgrade; GROUP is the supergroup's
+GINA = person(ADMIN_OF_GROUP, "Gina", lang="en")
+OLGA = person(OWNER, "Olga", lang="en")
+NOTHING = {"group": [], "members": [], "links": [], "joins": []}
+
+
+def migrate_to(update_id: int | None = None) -> Incoming:
+    """The old group's service message, from whoever caused the upgrade."""
+    return Incoming(update_id=update_id or next(_ids), kind="message", user=GINA, chat_id=BASIC, chat_type="group",
+                    chat_title=TITLE, content_type="migration", message_id=next(_ids), migrate_to_chat_id=GROUP)
+
+
+def migrate_from(update_id: int | None = None) -> Incoming:
+    """The supergroup's service message, sent on its behalf by the anonymous admin."""
+    return Incoming(update_id=update_id or next(_ids), kind="message",
+                    user=person(ANONYMOUS_ADMIN_ID, "Group", lang="en", is_bot=True), chat_id=GROUP,
+                    chat_type="supergroup", chat_title=TITLE, content_type="migration", message_id=next(_ids),
+                    migrate_from_chat_id=BASIC)
+
+
+def in_basic(who, text: str) -> Incoming:  # noqa: ANN001
+    return message(who, text, chat_id=BASIC, chat_type="group")
+
+
+def joined_basic(who, link: str | None = None) -> Incoming:  # noqa: ANN001
+    return member_update("chat_member", who, "left", "member", link=link, chat_id=BASIC, chat_type="group")
+
+
+async def basic_group_life(pipeline, transport) -> str:  # noqa: ANN001
+    """Before the upgrade: the bot an admin of the basic group, OWNER's link, FRIEND joined through it and
+    OTHER without, the board posted once (at T0) and then turned off. Returns OWNER's link."""
+    await pipeline.handle(bot_added(chat_id=BASIC, chat_type="group"))
+    await start(pipeline, OWNER)
+    await pipeline.handle(in_basic(OLGA, "hello"))
+    await pipeline.handle(in_basic(OLGA, "/invite"))
+    [(_, _, url)] = transport.links
+    await pipeline.handle(joined_basic(person(FRIEND, "Fred"), url))
+    await pipeline.handle(joined_basic(person(OTHER, "Otto")))
+    await pipeline.handle(in_basic(person(OTHER, "Otto", lang="en"), "/top"))
+    await pipeline.handle(in_basic(person(ANONYMOUS_ADMIN_ID, "Group", lang="en", is_bot=True), "/top off"))
+    transport.sent.clear()
+    transport.lookups.clear()
+    return url
+
+
+async def kept_for(app, chat_id: int) -> dict[str, list[tuple]]:  # noqa: ANN001
+    """Every row the bot keeps for a chat, table by table."""
+    async with app.uow() as uow:
+        async def of(*columns, where):  # noqa: ANN001, ANN002, ANN202
+            return sorted(tuple(r) for r in await uow.session.execute(select(*columns).where(where == chat_id)))
+        return {
+            "group": await of(Group.title, Group.type, Group.bot_status, Group.can_invite, Group.top_enabled,
+                              Group.last_top_at, where=Group.chat_id),
+            "members": await of(GroupMember.user_id, GroupMember.present, where=GroupMember.chat_id),
+            "links": await of(GroupLink.id, GroupLink.owner_id, GroupLink.invite_link, where=GroupLink.chat_id),
+            "joins": await of(GroupJoin.user_id, GroupJoin.link_id, GroupJoin.joined_at, GroupJoin.left_at,
+                              where=GroupJoin.chat_id),
+        }
+
+
+@pytest.mark.parametrize("to_first", [True, False], ids=["migrate_to-first", "migrate_from-first"])
+async def test_an_upgrade_moves_everything_to_the_new_id_and_says_nothing(app, pipeline, transport, to_first):
+    await basic_group_life(pipeline, transport)
+    before = await kept_for(app, BASIC)
+    first, second = (migrate_to(), migrate_from()) if to_first else (migrate_from(), migrate_to())
+    await pipeline.handle(first)
+    moved = await kept_for(app, GROUP)
+    assert moved["group"] == [(TITLE, "supergroup", "administrator", True, False, T0)]  # the board stays off
+    assert {k: moved[k] for k in ("members", "links", "joins")} == {k: before[k] for k in ("members", "links", "joins")}
+    assert await kept_for(app, BASIC) == NOTHING
+    await pipeline.handle(second)  # nothing left to move
+    assert await kept_for(app, GROUP) == moved and await kept_for(app, BASIC) == NOTHING
+    assert transport.sent == [] and transport.lookups == []  # not a word; the rights were known
+
+
+async def test_upgrade_messages_redelivered_change_nothing_and_say_nothing(app, pipeline, transport):
+    await basic_group_life(pipeline, transport)
+    to, from_ = migrate_to(), migrate_from()
+    await pipeline.handle(to)
+    moved = await kept_for(app, GROUP)
+    app.clock.advance(hours=1)
+    assert await pipeline.handle(to) is None  # the same update: skipped
+    await pipeline.handle(migrate_to())  # the same message again, under a new update id
+    await pipeline.handle(from_)
+    assert await pipeline.handle(from_) is None
+    await pipeline.handle(migrate_from())
+    assert await kept_for(app, GROUP) == moved and await kept_for(app, BASIC) == NOTHING
+    assert transport.sent == [] and transport.lookups == []
+
+
+async def test_both_upgrade_messages_at_once_move_everything_once(app, pipeline, transport):
+    await basic_group_life(pipeline, transport)
+    before = await kept_for(app, BASIC)
+    # On PostgreSQL each runs in its own transaction: the second waits for the first's lock, then finds nothing.
+    await asyncio.gather(pipeline.handle(migrate_to()), pipeline.handle(migrate_from()),
+                         pipeline.handle(migrate_from()))
+    moved = await kept_for(app, GROUP)
+    assert {k: moved[k] for k in ("members", "links", "joins")} == {k: before[k] for k in ("members", "links", "joins")}
+    assert await kept_for(app, BASIC) == NOTHING and transport.sent == []
+
+
+async def test_after_an_upgrade_links_joins_and_settings_work_under_the_new_id(app, pipeline, transport):
+    url = await basic_group_life(pipeline, transport)
+    await pipeline.handle(migrate_to())
+    await pipeline.handle(migrate_from())
+    # Fred joined through Olga's link before the upgrade and opens the bot now: he is Olga's referral.
+    await start(pipeline, FRIEND, "Fred")
+    bound = await binding_of(app, FRIEND)
+    assert (bound.referrer_id, bound.source) == (OWNER, "group")
+    assert transport.last(FRIEND).text.startswith("🎉 You joined through <b>O***</b>'s invitation.")
+    # Telegram keeps the link valid in the supergroup: a newcomer through it is Olga's too.
+    await pipeline.handle(joined(person(8401, "Nina"), url))
+    await start(pipeline, 8401, "Nina")
+    assert (await binding_of(app, 8401)).referrer_id == OWNER
+    # /invite, in the supergroup or in private, gives Olga the same link under the new id.
+    await pipeline.handle(group_message(OLGA, "/invite"))
+    assert len(transport.links) == 1 and url in transport.last(OWNER).text
+    await pipeline.handle(message(OLGA, "/invite"))
+    assert [(b.text, b.callback_data) for b in transport.last(OWNER).buttons()] == [(TITLE, f"ginv:{GROUP}")]
+    app.clock.advance(hours=1)
+    assert (await board(pipeline, transport)).text.startswith("The leaderboard is turned off in this group")
+    assert await kept_for(app, BASIC) == NOTHING
+
+
+async def test_a_supergroup_heard_from_first_is_merged_into_and_its_rights_checked(app, pipeline, transport):
+    await basic_group_life(pipeline, transport)
+    app.clock.advance(minutes=1)
+    # A message in the supergroup is handled before the upgrade: a row whose rights (and here title) are unknown.
+    await pipeline.handle(group_message(person(8501, "Sue", lang="en"), "hi"))
+    assert (await kept_for(app, GROUP))["group"] == [("", "supergroup", "member", False, True, None)]
+    await pipeline.handle(migrate_from())
+    moved = await kept_for(app, GROUP)
+    # The bot's rights asked of Telegram; the old group's board setting and last post kept.
+    assert moved["group"] == [(TITLE, "supergroup", "administrator", True, False, T0)]
+    assert transport.lookups == [(GROUP, BOT_ID)]
+    assert moved["members"] == [(OWNER, True), (FRIEND, True), (OTHER, True), (8501, True)]
+    await pipeline.handle(migrate_to())
+    assert await kept_for(app, GROUP) == moved and await kept_for(app, BASIC) == NOTHING
+    assert transport.sent == []
+
+
+async def test_clashing_records_keep_the_earliest_join_and_the_supergroups_link(app, pipeline, transport):
+    await basic_group_life(pipeline, transport)
+    async with app.uow() as uow:
+        old_link = await uow.groups.link_of(BASIC, OWNER)
+    # Before the upgrade is handled: Olga asks for a link in the supergroup (a new one is made),
+    # Fred and Otto show up there as joins of their own, and Fred leaves it.
+    app.clock.advance(hours=1)
+    await pipeline.handle(group_message(OLGA, "/invite"))
+    new_url = transport.links[-1][2]
+    await pipeline.handle(joined(person(FRIEND, "Fred")))
+    await pipeline.handle(joined(person(OTHER, "Otto"), new_url))
+    app.clock.advance(hours=1)
+    await pipeline.handle(left(person(FRIEND, "Fred")))
+    await pipeline.handle(migrate_from())
+    await pipeline.handle(migrate_to())
+    moved = await kept_for(app, GROUP)
+    [(link_id, owner, url)] = moved["links"]
+    assert (owner, url) == (OWNER, new_url) and link_id != old_link.id
+    # The earlier join is each one's join (Fred's through Olga's link, now her kept one; Otto's through
+    # none), with the first leave either recorded; the supergroup's record of who is there wins.
+    assert moved["joins"] == [(FRIEND, link_id, T0, T0 + timedelta(hours=2)), (OTHER, None, T0, None)]
+    assert moved["members"] == [(OWNER, True), (FRIEND, False), (OTHER, True)]
+    assert await kept_for(app, BASIC) == NOTHING
+    await start(pipeline, FRIEND, "Fred")
+    assert (await binding_of(app, FRIEND)).referrer_id == OWNER
+
+
+async def test_an_upgrade_of_a_group_never_seen_records_the_supergroup(app, pipeline, transport):
+    await pipeline.handle(migrate_to())
+    assert (await kept_for(app, GROUP))["group"] == [(TITLE, "supergroup", "administrator", True, True, None)]
+    assert transport.lookups == [(GROUP, BOT_ID)] and transport.sent == []
+    assert await kept_for(app, BASIC) == NOTHING
+
+
+@pytest.mark.parametrize("library", ["aiogram", "ptb"])
+def test_upgrade_messages_read_the_same_in_both_libraries(library):
+    from tests.fakes.telegram_server import FakeTelegram, TgUser
+
+    tg = FakeTelegram("1:test")
+    supergroup = -1_002_471_352_452  # Telegram's supergroup ids are below -10**12
+    tg.group_chat(BASIC, TITLE)
+    to, from_ = tg.group_upgraded(BASIC, supergroup, TgUser(ADMIN_OF_GROUP, "Gina"))
+    old = to_incoming(_library_update(library, {"update_id": 1, **to}))
+    assert (old.kind, old.chat_id, old.chat_type, old.content_type, old.user.id) == (
+        "message", BASIC, "group", "migration", ADMIN_OF_GROUP)
+    assert (old.migrate_to_chat_id, old.migrate_from_chat_id, old.migration) == (supergroup, None, (BASIC, supergroup))
+    new = to_incoming(_library_update(library, {"update_id": 2, **from_}))
+    assert (new.chat_id, new.chat_type, new.content_type, new.user.id, new.text) == (
+        supergroup, "supergroup", "migration", ANONYMOUS_ADMIN_ID, None)
+    assert (new.migrate_to_chat_id, new.migrate_from_chat_id, new.migration) == (None, BASIC, (BASIC, supergroup))
+    said = to_incoming(_library_update(library, {"update_id": 3, **tg.group_message(TgUser(FRIEND, "Fred"),
+                                                                                     supergroup, "hi")}))
+    assert (said.content_type, said.migration) == ("text", None)
