@@ -6,7 +6,6 @@ and writes it to bench/results/latest.md (and latest.json).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import importlib
 import json
@@ -117,7 +116,13 @@ def render(suite: Suite, host: dict[str, str], chosen: list[str], elapsed: float
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return asyncio.run(amain(parse_args(argv)))
+    import os
+
+    from bot.runtime.loop import new_runner
+
+    # The loop `referral-bot run` takes (EVENT_LOOP), so the figures are the product's.
+    with new_runner(os.environ.get("EVENT_LOOP", "auto")) as runner:
+        return runner.run(amain(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ event loop: on the 2-core machine the server gets one core, the client and the d
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections import Counter
@@ -58,4 +57,10 @@ async def main(config_path: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    import os
+
+    from bot.runtime.loop import new_runner
+
+    # The loop `referral-bot run` takes (EVENT_LOOP), so the figures are the product's.
+    with new_runner(os.environ.get("EVENT_LOOP", "auto")) as runner:
+        runner.run(main(sys.argv[1]))

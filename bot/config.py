@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     api_secret: str = ""
     program_file: str = ""
     log_level: str = "INFO"
+    # auto: uvloop when installed, else asyncio's own loop (bot/runtime/loop.py).
+    event_loop: str = "auto"
     # Rule changes take effect at least this many days after they are announced (unless --urgent).
     rule_notice_days: int = Field(default=7, ge=0)
     # allow_paid_broadcast: up to 1,000 broadcast messages/s, billed in Telegram Stars.
@@ -93,6 +95,16 @@ class Settings(BaseSettings):
     def _known_locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("event_loop")
+    @classmethod
+    def _known_loop(cls, value: str) -> str:
+        from bot.runtime.loop import LOOPS
+
+        value = value.strip().lower()
+        if value not in LOOPS:
+            raise ValueError(f"must be one of {', '.join(LOOPS)}")
         return value
 
     @field_validator("bot_framework")

@@ -189,7 +189,11 @@ async def _healthz(_request):  # noqa: ANN001, ANN202
 def run_bot(settings: Settings) -> None:
     settings.require_bot()
     configure_logging(settings.log_level)
+    from bot.runtime.loop import new_runner
+
     try:
-        asyncio.run(serve(settings))
+        with new_runner(settings.event_loop) as runner:
+            log.info("event loop: %s", type(runner.get_loop()).__module__.split(".")[0])
+            runner.run(serve(settings))
     except KeyboardInterrupt:
         pass

@@ -11,3 +11,11 @@ async def test_start_gets_an_answer(bot_proc: BotHarness, new_user):
     [reply] = await bot_proc.send(alice, "/start")
     assert reply.chat_id == alice.id
     assert reply.text
+
+
+async def test_the_bot_runs_on_uvloop_by_default(bot_proc: BotHarness, new_user):
+    """EVENT_LOOP is unset in the bot's environment: `run` takes uvloop, which is installed here,
+    and says so at start-up."""
+    [reply] = await bot_proc.send(new_user(), "/help")
+    assert reply.text
+    assert "event loop: uvloop" in bot_proc.log_text()
