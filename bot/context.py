@@ -151,6 +151,9 @@ class Context:
     is_new_user: bool = False
     actions: list[Action] = field(default_factory=list)
     transport: "Transport | None" = None  # for live calls only (below); answers go through `actions`
+    # People whose command menu must follow a role change: brought in line after the commit
+    # (bot/runtime/menus.py), like answers, so a rolled-back change leaves every menu alone.
+    menu_refresh: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.command, self.args = parse_command(self.incoming.text, self.app.bot_username)
@@ -237,6 +240,11 @@ class Context:
             return
         self.actions.append(Action("answer_callback", {"callback_id": self.incoming.callback_id,
                                                        "text": text, "alert": alert}))
+
+    def refresh_menu(self, user_id: int) -> None:
+        """After the commit, give this person the command menu their role now calls for."""
+        if user_id not in self.menu_refresh:
+            self.menu_refresh.append(user_id)
 
     async def download(self, document: Document, limit: int) -> bytes | None:
         """The document's bytes, fetched now (not buffered); None when it is over `limit` bytes."""

@@ -166,7 +166,11 @@ class Transport(Protocol):
 
     async def set_commands(self, commands: list[BotCommand], language_code: str | None = None,
                            chat_id: int | None = None) -> None:
-        """The command menu for a language; with `chat_id`, for that one private chat only (an admin's)."""
+        """The command menu for a language; with `chat_id`, for that one private chat only (an agent's or admin's)."""
+        ...
+
+    async def delete_commands(self, language_code: str | None = None, chat_id: int | None = None) -> None:
+        """Removes the menu set for a language (and chat): Telegram shows the next wider one instead."""
         ...
 
     async def answer_inline_query(self, inline_query_id: str, results: list[InlineArticle], cache_time: int,

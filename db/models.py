@@ -40,6 +40,10 @@ NAMING = {
 }
 
 
+# The rows ix_users_menu covers: anyone who has, or should have, a menu of their own.
+MENU_DUE = "role <> 'user' OR command_menu IS NOT NULL"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -50,6 +54,9 @@ class User(Base):
         CheckConstraint("role IN ('user', 'agent', 'admin')", name="role"),
         CheckConstraint("status IN ('active', 'frozen', 'blocked')", name="status"),
         Index("uq_users_external_id", "external_id", unique=True),
+        # Whose command menu may need setting or removing (bot/services/menus.py): agents, admins
+        # and whoever still has a menu of their own, a few among a million users.
+        Index("ix_users_menu", "id", sqlite_where=text(MENU_DUE), postgresql_where=text(MENU_DUE)),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -75,6 +82,11 @@ class User(Base):
     # When Telegram first said the account is deleted ("user is deactivated"); anti-fraud counts
     # referrers whose referees turn out to be deleted accounts.
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The command menu Telegram was last told to show in their private chat, as
+    # handlers.menus.menu_version names it ('agent:1f2e3d4c'); NULL: the default menu.
+    # Telegram keeps a chat's menu until told otherwise, so this is what a role change is
+    # compared with, and a failed call leaves it as it was, to be tried again.
+    command_menu: Mapped[str | None] = mapped_column(String(24))
 
 
 class Code(Base):

@@ -4,7 +4,9 @@ Every one is behind `admin_only` and registered with in_groups=True, so someone
 trying one in a group hears why not instead of a generic "talk to me in
 private". The work is in bot/services (admin_stats, profile, admin_actions),
 shared with the CLI; here are only parsing and wording. /stats and /user only
-read, so they are not audited; every change is, by the service.
+read, so they are not audited; every change is, by the service. A promotion or
+demotion also gives the target the command menu of their new role, after the commit
+(bot/runtime/menus.py).
 """
 from __future__ import annotations
 
@@ -185,6 +187,7 @@ async def promote(ctx: Context) -> None:
     if result.outcome is Outcome.BAD_ROLE:
         await ctx.reply(ctx.t("admin-bad-role", role=role[:32]))
         return
+    _follow_role(ctx, target, result)
     await _answer(ctx, target, result, "admin-promoted", "admin-already-role", role=role)
 
 
@@ -196,5 +199,14 @@ async def demote(ctx: Context) -> None:
         return
     target, reason = parsed
     result = await _actions(ctx).demote(target, actor_id=ctx.user_id, via="chat", reason=reason)
+    _follow_role(ctx, target, result)
     before = result.before or ""
     await _answer(ctx, target, result, "admin-demoted", "admin-not-promoted", before=before)
+
+
+def _follow_role(ctx: Context, target: int, result: Result) -> None:
+    """The target's command menu follows their role once this commits. Also when the role was
+    already so: a menu Telegram refused earlier (they had not opened the bot) is tried again now,
+    and one that is right already costs no call."""
+    if result.outcome in (Outcome.DONE, Outcome.ALREADY):
+        ctx.refresh_menu(target)

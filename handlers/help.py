@@ -1,9 +1,9 @@
-"""/help, and the command menu registered with Telegram (setMyCommands) in each language."""
+"""/help: the commands each role may use. The same lists, in the same order, make the
+command menus Telegram shows (handlers/menus.py)."""
 from __future__ import annotations
 
 from bot.context import Context
-from bot.i18n import I18n, Raw
-from bot.transport import BotCommand
+from bot.i18n import Raw
 from handlers.admin_guard import is_admin
 from handlers.router import Router
 
@@ -14,27 +14,17 @@ USER_COMMANDS = ("start", "code", "invites", "invite", "rewards", "earnings", "r
                  "help")
 
 
-# Admins see these too, after the user commands, in /help and in their own menu (texts: cmd-admin-<name>).
+# Admins see these too, after the user and agent commands, in /help and in their menu (texts: cmd-admin-<name>).
 ADMIN_COMMANDS = ("stats", "user", "freeze", "unfreeze", "promote", "demote", "broadcast", "broadcast_status",
                   "publish", "review")
 
 
-# Agents (and admins, who may run stations too) see these in /help (texts: cmd-agent-<name>).
+# Agents (and admins, who may run stations too) see these in /help and in their menu (texts: cmd-agent-<name>).
 AGENT_COMMANDS = ("station", "poster", "residents")
-
-
-def admin_bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
-    """An admin's menu (set per admin chat): the user commands, then the admin ones."""
-    return bot_commands(i18n, locale) + [BotCommand(name, i18n.t(locale, f"cmd-admin-{name}"))
-                                         for name in ADMIN_COMMANDS]
 
 
 def commands_text(ctx: Context) -> str:
     return "\n".join(f"/{name} — {ctx.t(f'cmd-{name}')}" for name in USER_COMMANDS)
-
-
-def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
-    return [BotCommand(name, i18n.t(locale, f"cmd-{name}")) for name in USER_COMMANDS]
 
 
 @router.command("help", idempotent=True)

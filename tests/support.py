@@ -57,6 +57,7 @@ class RecordingTransport:
         self.sent: list[Sent] = []
         self.commands: dict[str | None, list[BotCommand]] = {}
         self.chat_commands: dict[tuple[int, str | None], list[BotCommand]] = {}  # (chat_id, language_code)
+        self.menu_calls: list[tuple[str, int | None, str | None]] = []  # (method, chat_id, language_code)
         self._files = itertools.count(1)
         self.files: dict[str, bytes] = {}  # what download() serves: put a user's upload here
 
@@ -99,10 +100,27 @@ class RecordingTransport:
 
     async def set_commands(self, commands: list[BotCommand], language_code: str | None = None,
                            chat_id: int | None = None) -> None:
+        self.menu_calls.append(("set_commands", chat_id, language_code))
         if chat_id is None:
             self.commands[language_code] = commands
         else:
             self.chat_commands[(chat_id, language_code)] = commands
+
+    async def delete_commands(self, language_code: str | None = None, chat_id: int | None = None) -> None:
+        self.menu_calls.append(("delete_commands", chat_id, language_code))
+        if chat_id is None:
+            self.commands.pop(language_code, None)
+        else:
+            self.chat_commands.pop((chat_id, language_code), None)
+
+    def menu_of(self, chat_id: int, language_code: str | None) -> list[str]:
+        """The commands this private chat shows an app in that language, as Telegram picks them:
+        the chat's own menu for the language, else the chat's own, else the default ones."""
+        for found in (self.chat_commands.get((chat_id, language_code)), self.chat_commands.get((chat_id, None)),
+                      self.commands.get(language_code), self.commands.get(None)):
+            if found is not None:
+                return [c.command for c in found]
+        return []
 
 
 def person(uid: int, name: str = "Barbara", lang: str | None = "zh-hans", **kw: object) -> TelegramProfile:

@@ -109,6 +109,10 @@ class BotApiTransport:
         await self._call(self.bot.set_my_commands([self.command(c) for c in commands], scope=scope,
                                                   language_code=language_code))
 
+    async def delete_commands(self, language_code: str | None = None, chat_id: int | None = None) -> None:
+        scope = None if chat_id is None else self.chat_scope(chat_id)
+        await self._call(self.bot.delete_my_commands(scope=scope, language_code=language_code))
+
     async def answer_inline_query(self, inline_query_id: str, results: list[InlineArticle], cache_time: int,
                                   is_personal: bool, button: StartButton | None = None) -> None:
         await self._call(self.bot.answer_inline_query(

@@ -1,5 +1,5 @@
 """Background work every runtime runs beside the outbox sender: "now available" reward notices,
-risk-education tips, broadcasts' progress messages, ledger checkpoints."""
+risk-education tips, broadcasts' progress messages, ledger checkpoints, command menus."""
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +10,7 @@ from bot.app import App
 from bot.services.rewards.notices import LedgerNotices
 
 if TYPE_CHECKING:
+    from bot.runtime.menus import MenuSync
     from bot.transport import Transport
 
 log = logging.getLogger("bot.jobs")
@@ -125,3 +126,17 @@ async def update_broadcast_progress(app: App, transport: "Transport", shown: dic
     for broadcast_id in list(shown):
         if broadcast_id not in {b.id for b in running}:
             del shown[broadcast_id]
+
+
+MENU_INTERVAL = 60.0  # seconds: a role changed through the CLI or the API shows in the menu within a minute
+
+
+async def reconcile_menus(menus: "MenuSync", stop: asyncio.Event, interval: float = MENU_INTERVAL) -> None:
+    """Gives everyone whose command menu is not their role's the right one: at start-up (the
+    first round), and then every `interval` for roles changed outside the chat."""
+    async def round_() -> None:
+        done = await menus.reconcile(stop)
+        if done:
+            log.info("set %d command menus", done)
+
+    await every(interval, stop, round_, "reconciling command menus")

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import ConfigError, Settings
-from bot.runtime.jobs import checkpoint_ledgers, follow_broadcasts, notify_matured, send_tips
+from bot.runtime.jobs import checkpoint_ledgers, follow_broadcasts, notify_matured, reconcile_menus, send_tips
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
 
 if TYPE_CHECKING:
     from bot.runtime.base import Runtime
+    from bot.runtime.menus import MenuSync
 
 log = logging.getLogger("bot")
 
@@ -72,31 +73,12 @@ def start_outbox(app: App, transport: Transport):  # noqa: ANN201
     return sender, task
 
 
-async def register_commands(app: App, transport: Transport) -> None:
-    from handlers.help import bot_commands
-
-    # Telegram picks the menu by the user's app language; the default covers the rest.
-    await transport.set_commands(bot_commands(app.i18n, app.settings.default_locale))
-    await transport.set_commands(bot_commands(app.i18n, "zh-CN"), language_code="zh")
-    await transport.set_commands(bot_commands(app.i18n, "en"), language_code="en")
-    await register_admin_commands(app, transport)
-
-
-async def register_admin_commands(app: App, transport: Transport) -> None:
-    """Each ADMIN_IDS admin gets a menu with the admin commands, in their chat only."""
-    from bot.transport import SendError
-    from handlers.help import admin_bot_commands
-
-    menus = ((None, app.settings.default_locale), ("zh", "zh-CN"), ("en", "en"))
-    for admin_id in app.settings.admin_ids:
-        try:
-            for language_code, locale in menus:
-                await transport.set_commands(admin_bot_commands(app.i18n, locale), language_code=language_code,
-                                             chat_id=admin_id)
-        except SendError as exc:
-            # Telegram has no chat with an admin who never opened the bot ("chat not found"):
-            # they still get the admin commands in /help, and the menu on the next start.
-            log.warning("admin command menu for %s not set: %r", admin_id, exc)
+async def register_commands(menus: "MenuSync") -> None:
+    """The default menu, then each ADMIN_IDS admin's, as at every start. Agents' and promoted
+    admins' menus follow in the background (jobs.reconcile_menus): however many there are, and
+    whatever Telegram answers for them, they never hold up the start."""
+    await menus.set_default()
+    await menus.set_configured_admins()
 
 
 def make_runtime(settings: Settings) -> "Runtime":
@@ -122,15 +104,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     web_runner = None
-    sender = sender_task = jobs = tips = progress = checkpoints = None
+    sender = sender_task = jobs = tips = progress = checkpoints = menus = None
     try:
         app.bot_username = await runtime.open(pipeline)
-        await register_commands(app, runtime.transport)
+        await register_commands(pipeline.menus)
         sender, sender_task = start_outbox(app, runtime.transport)
         jobs = asyncio.create_task(notify_matured(app, stop), name="matured-notices")
         tips = asyncio.create_task(send_tips(app, stop), name="risk-tips")
         checkpoints = asyncio.create_task(checkpoint_ledgers(app, stop), name="ledger-checkpoints")
         progress = asyncio.create_task(follow_broadcasts(app, runtime.transport, stop), name="broadcast-progress")
+        menus = asyncio.create_task(reconcile_menus(pipeline.menus, stop), name="command-menus")
         # The platform API listens in both modes, and before Telegram can reach the webhook.
         web_runner = await _start_web(settings, runtime, app)
         if settings.webhook_url:
@@ -150,7 +133,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await pipeline.drain()
         if sender is not None:
             sender.stop()
-            await asyncio.gather(*(t for t in (sender_task, jobs, tips, progress, checkpoints) if t is not None),
+            await asyncio.gather(*(t for t in (sender_task, jobs, tips, progress, checkpoints, menus) if t is not None),
                                  return_exceptions=True)
         await runtime.close()
         await app.close()

@@ -17,6 +17,7 @@ import logging
 from bot.app import App
 from bot.context import Action, Context, Incoming
 from bot.i18n import resolve_locale
+from bot.runtime.menus import MenuSync
 from bot.runtime.recent import RecentUpdates
 from bot.services.registry import Services
 from bot.transport import BadRequest, Forbidden, RetryAfter, SendError, SentMessage, Transport
@@ -38,6 +39,7 @@ class Pipeline:
         self.app = app
         self.transport = transport
         self.dispatcher = dispatcher or build_dispatcher()
+        self.menus = MenuSync(app, transport)  # the launcher's start-up and reconcile use it too: one lock
         self._in_flight: set[asyncio.Task] = set()
         self._recent = RecentUpdates()
 
@@ -100,6 +102,8 @@ class Pipeline:
         if queued:
             app.wake_outbox()
         await self.flush(ctx)
+        if ctx.menu_refresh:
+            await self.menus.refresh(ctx.menu_refresh)
         return ctx
 
     async def flush(self, ctx: Context) -> None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, false, func, null, select, true, union_all, update
+from sqlalchemy import and_, bindparam, case, exists, false, func, null, select, text, true, union_all, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
-from db.models import FraudFlag, HandledUpdate, ReferralClosure, ReferralCount, User
+from db.models import MENU_DUE, FraudFlag, HandledUpdate, ReferralClosure, ReferralCount, User
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,15 @@ _COLUMNS = (
     User.id, User.first_name, User.username, User.is_bot, User.tg_language,
     User.language, User.role, User.status, User.first_seen_at, User.external_id, User.credit_approved_at,
 )
+
+
+@dataclass(frozen=True)
+class MenuRow:
+    """A user's role and the command menu their private chat was last given (NULL: the default)."""
+
+    id: int
+    role: str
+    command_menu: str | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,12 @@ _HOLD = (select(FraudFlag.id).where(FraudFlag.user_id == User.id, FraudFlag.stat
          .order_by(FraudFlag.id).limit(1).with_for_update(read=True).scalar_subquery())
 _UPLINE_MEMBERS = _UPLINE_USERS.add_columns(func.coalesce(ReferralCount.count, 0), _HOLD).outerjoin(
     ReferralCount, and_(ReferralCount.user_id == User.id, ReferralCount.depth == 1))
+_MENU_COLUMNS = (User.id, User.role, User.command_menu)
+_MENUS_OF = select(*_MENU_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)))
+# The index's own predicate, word for word, so the planner reads ix_users_menu, not a million rows.
+_MENUS_DUE = select(*_MENU_COLUMNS).where(text(f"({MENU_DUE})"), User.command_menu.is_distinct_from(
+    case((User.role == "agent", bindparam("agent")), (User.role == "admin", bindparam("admin")), else_=null()),
+)).order_by(User.id)
 _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
 # Values come with each call's parameters: the statement (and its compiled form) is shared.
 _INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
@@ -207,6 +222,23 @@ class UserRepository:
 
     async def set_role(self, user_id: int, role: str) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(role=role))
+
+    async def menus_of(self, ids: list[int]) -> list[MenuRow]:
+        if not ids:
+            return []
+        return [MenuRow(*r) for r in await self.session.execute(_MENUS_OF, {"ids": list(ids)})]
+
+    async def menus_due(self, agent_menu: str, admin_menu: str) -> list[MenuRow]:
+        """Agents and admins (by their stored role) whose recorded menu is not their role's,
+        and users who still have one of their own; by id."""
+        rows = await self.session.execute(_MENUS_DUE, {"agent": agent_menu, "admin": admin_menu})
+        return [MenuRow(*r) for r in rows]
+
+    async def set_command_menu(self, user_id: int, menu: str | None, *, was: str | None) -> bool:
+        """Records the menu Telegram now shows them, if the record is still `was`; False otherwise."""
+        result = await self.session.execute(update(User).where(
+            User.id == user_id, User.command_menu.is_not_distinct_from(was)).values(command_menu=menu))
+        return result.rowcount == 1
 
 
 def _new_user(user_id: int, first_name: str, username: str | None, is_bot: bool, tg_language: str | None,

@@ -1,7 +1,8 @@
 """Community-station agents against the real bot: an admin promotes an agent, who adds stations; a
 resident binds through a station link and the binding keeps the label; an off code binds nobody;
 /poster's PDF (one page, QR decodes to the station link, label present) and PNG arrive; /residents
-shows the funnel; its export button sends the CSV."""
+shows the funnel; its export button sends the CSV. An agent's chat shows the agent menu, from a
+promotion in chat at once and from one through the CLI at the next start; /demote takes it away."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ import io
 import re
 from datetime import datetime, timezone
 
+import aiohttp
 import pypdf
 import pytest_asyncio
 import zxingcpp
@@ -154,3 +156,77 @@ async def test_residents_shows_the_funnel_and_exports_the_csv(bot_proc, fake, ag
     ]
     assert rows[2][4] == rows[2][5] != "" and rows[1][4] == rows[1][5] == ""
     assert str(resident.id) not in data.decode("utf-8-sig")
+
+
+# -- the agent's command menu -------------------------------------------------------------------------
+
+USER_MENU = ["start", "code", "invites", "invite", "rewards", "earnings", "rules", "bind", "settings", "language",
+             "help"]
+AGENT_MENU = USER_MENU + ["station", "poster", "residents"]
+
+
+async def get_my_commands(fake, chat_id: int | None, language_code: str | None = None) -> list[dict]:  # noqa: ANN001
+    """What Telegram answers getMyCommands for this chat's scope (None: the default scope)."""
+    params: dict = {"scope": {"type": "chat", "chat_id": chat_id}} if chat_id is not None else {}
+    if language_code:
+        params["language_code"] = language_code
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{fake.base_url}/bot{fake.token}/getMyCommands", json=params) as resp:
+            body = await resp.json()
+    assert body["ok"], body
+    return body["result"]
+
+
+async def menu_calls(fake, chat_id: int, method: str, since: int) -> None:  # noqa: ANN001
+    """Waits for the bot's `method` (setMyCommands / deleteMyCommands) on this chat in all three languages."""
+    seen: set = set()
+    index = since
+    while len(seen) < 3:
+        call = await fake.wait_for(lambda c: c.method == method and c.ok and int(
+            (c.params.get("scope") or {}).get("chat_id") or 0) == chat_id, since=index)
+        seen.add(call.params.get("language_code"))
+        index = call.index + 1
+
+
+async def names(fake, chat_id: int | None, language_code: str | None = None) -> list[str]:  # noqa: ANN001
+    return [c["command"] for c in await get_my_commands(fake, chat_id, language_code)]
+
+
+async def test_a_promotion_gives_the_agent_menu_and_a_demotion_takes_it_away(bot_proc, fake, new_user):
+    user = new_user(language_code="en")
+    bystander = new_user(language_code="en")
+    for who in (user, bystander):
+        await bot_proc.send(who, "/start")
+    since = fake.mark()
+    [promoted] = await bot_proc.send(ADMIN, f"/promote {user.id} agent")
+    assert promoted.text == f"✅ User {user.id} is now an agent."
+    await menu_calls(fake, user.id, "setMyCommands", since)
+    for language_code in (None, "zh", "en"):
+        assert await names(fake, user.id, language_code) == AGENT_MENU
+    zh = {c["command"]: c["description"] for c in await get_my_commands(fake, user.id, "zh")}
+    en = {c["command"]: c["description"] for c in await get_my_commands(fake, user.id, "en")}
+    assert en["station"] == "Your stations: add, list, rename, switch off or on" and zh["station"] != en["station"]
+    assert await names(fake, bystander.id, "en") == []  # nobody else's chat has a menu of its own
+    assert await names(fake, None, "en") == USER_MENU  # and everyone else's default is the user menu
+
+    since = fake.mark()
+    [demoted] = await bot_proc.send(ADMIN, f"/demote {user.id}")
+    assert "regular user again" in demoted.text
+    await menu_calls(fake, user.id, "deleteMyCommands", since)
+    for language_code in (None, "zh", "en"):
+        assert await names(fake, user.id, language_code) == []  # Telegram falls back to the default menu
+
+
+async def test_a_cli_promotion_shows_in_the_menu_after_a_restart(bot_proc, fake, new_user):
+    from test_admin import cli
+
+    user = new_user(language_code="zh-hans")
+    await bot_proc.send(user, "/start")
+    done = cli(bot_proc, "promote", str(user.id), "agent")
+    assert done.returncode == 0, done.stderr
+    since = fake.mark()
+    await bot_proc.restart()  # the start-up reconcile; a running bot's comes within a minute
+    await menu_calls(fake, user.id, "setMyCommands", since)
+    assert await names(fake, user.id, "zh") == AGENT_MENU
+    [help_] = await bot_proc.send(user, "/help")
+    assert "/station" in help_.text

@@ -1588,14 +1588,19 @@ class FakeTelegram:
         self.inline_answers.append({k: p[k] for k in keys if k in p})
         return True
 
-    @staticmethod
-    def _commands_key(p: Params) -> tuple[str, str]:
+    def _commands_key(self, p: Params) -> tuple[str, str]:
         language = str(p.get("language_code") or "")
         if language and not re.fullmatch(r"[a-z]{2}", language):
             raise _bad("invalid language code specified")  # Telegram takes ISO 639-1 codes only: "zh", not "zh-CN"
         scope = p.get("scope") or {"type": "default"}
         if not isinstance(scope, dict) or "type" not in scope:
             raise _bad("can't parse BotCommandScope JSON object")
+        if "chat_id" in scope:
+            # A chat's menu needs a chat Telegram knows: a user who never opened the bot has none.
+            chat = self._resolve_chat(_coerce("chat_id", scope["chat_id"]))
+            if chat["type"] == "private" and chat["id"] in self._never_started:
+                raise _bad("chat not found")
+            scope = {**scope, "chat_id": chat["id"]}  # "123" and 123 name one chat, as in Telegram
         return json.dumps(scope, sort_keys=True), language
 
     def _set_my_commands(self, call: Call, p: Params, uploads: Uploads) -> bool:

@@ -290,11 +290,11 @@ async def test_help_lists_admin_commands_for_admins_only(app, pipeline, transpor
     assert "/code" in for_user and "Admin commands" not in for_user and "/freeze" not in for_user
 
 
-async def test_each_admin_gets_an_admin_menu_in_both_languages(app, transport):
+async def test_each_admin_gets_an_admin_menu_in_both_languages(app, pipeline, transport):
     from bot.runtime.launcher import register_commands
 
     app.settings = app.settings.model_copy(update={"admin_ids": (ADMIN, 888)})
-    await register_commands(app, transport)
+    await register_commands(pipeline.menus)
     for admin_id in (ADMIN, 888):
         assert set(lang for chat, lang in transport.chat_commands if chat == admin_id) == {None, "zh", "en"}
         en = [c.command for c in transport.chat_commands[(admin_id, "en")]]
@@ -304,7 +304,7 @@ async def test_each_admin_gets_an_admin_menu_in_both_languages(app, transport):
     assert "stats" not in [c.command for c in transport.commands["en"]]  # everyone else: the user menu
 
 
-async def test_an_admin_without_a_chat_does_not_stop_the_start(app, transport, caplog):
+async def test_an_admin_without_a_chat_does_not_stop_the_start(app, pipeline, transport, caplog):
     from bot.runtime.launcher import register_commands
 
     async def refuse_chat_scope(commands, language_code=None, chat_id=None):  # noqa: ANN001, ANN202
@@ -313,9 +313,9 @@ async def test_an_admin_without_a_chat_does_not_stop_the_start(app, transport, c
         transport.commands[language_code] = commands
 
     transport.set_commands = refuse_chat_scope
-    await register_commands(app, transport)
+    await register_commands(pipeline.menus)
     assert "en" in transport.commands
-    assert any("admin command menu for 777 not set" in r.getMessage() for r in caplog.records)
+    assert any("command menu for 777 (admin) not set" in r.getMessage() for r in caplog.records)
 
 
 def test_every_admin_menu_command_has_a_handler():

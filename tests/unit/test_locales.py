@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import I18n
-from handlers.help import USER_COMMANDS
+from handlers.help import ADMIN_COMMANDS, AGENT_COMMANDS, USER_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTICE_KEY = re.compile(r"""["'](notice-[a-z-]+)["']""")
@@ -22,6 +22,8 @@ def used_keys() -> set[str]:
             keys |= set(KEY_IN_CODE.findall(source))
             keys |= set(NOTICE_KEY.findall(source))  # outbox notices name their text by key
     keys |= {f"cmd-{name}" for name in USER_COMMANDS} | {f"language-name-{loc}" for loc in SUPPORTED_LOCALES}
+    # the menus and /help name these by prefix (handlers/menus.py)
+    keys |= {f"cmd-agent-{name}" for name in AGENT_COMMANDS} | {f"cmd-admin-{name}" for name in ADMIN_COMMANDS}
     keys |= {"bind-malformed", "bind-unknown-code", "bind-code-off", "bind-own-code", "bind-already-bound",
              "bind-cycle", "bind-is-bot"}  # via handlers/texts.py
     return keys

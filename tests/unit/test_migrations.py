@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from db.migrate import HEAD_REVISION, MIGRATIONS_DIR, check, current, head, upgrade, upgrade_to
@@ -152,6 +152,41 @@ async def test_0006_counts_what_the_old_tier_count_counted(dbs: Databases) -> No
     await _engine_run(url, fill)
     await upgrade_to(url)
     assert await _engine_run(url, read) == [(11, 1, "fl-11"), (12, 1, "fl-12"), (14, 11, "fl-14")]
+
+
+async def test_0007_gives_every_agent_and_admin_a_menu_at_the_next_start(dbs: Databases) -> None:
+    """users.command_menu starts NULL for everyone, so each agent and admin is due a menu, and the
+    partial index covering those rows keeps its predicate."""
+    from datetime import datetime, timezone
+
+    from db.repositories.users import MenuRow, UserRepository
+
+    url = await dbs.new()
+    await upgrade_to(url, "0006")
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    await _engine_run(url, lambda c: c.execute(Base.metadata.tables["users"].insert().values(
+        [dict(id=u, first_seen_at=at, role=r) for u, r in ((1, "user"), (2, "agent"), (3, "admin"))])))
+    await upgrade_to(url)
+    assert await check(url) == []
+
+    def menu_index(conn):  # noqa: ANN001, ANN202
+        return next(i for i in inspect(conn).get_indexes("users") if i["name"] == "ix_users_menu")
+
+    index = await _engine_run(url, menu_index)
+    assert index["column_names"] == ["id"] and not index["unique"]
+    where = str(index["dialect_options"].get(f"{'sqlite' if dbs.backend == 'sqlite' else 'postgresql'}_where"))
+    assert "role" in where and "command_menu" in where
+
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with AsyncSession(engine) as session:
+            users = UserRepository(session)
+            assert await users.menus_due("agent:x", "admin:y") == [MenuRow(2, "agent", None), MenuRow(3, "admin", None)]
+            assert await users.set_command_menu(2, "agent:x", was=None)
+            assert not await users.set_command_menu(2, "agent:z", was=None)  # the record moved meanwhile
+            assert await users.menus_due("agent:x", "admin:y") == [MenuRow(3, "admin", None)]
+    finally:
+        await engine.dispose()
 
 
 async def test_partial_unique_index_keeps_its_where_clause(dbs: Databases) -> None:

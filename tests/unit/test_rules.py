@@ -84,11 +84,11 @@ async def test_rules_in_english_and_chinese(pipeline, transport, intake):
 
 
 async def test_rules_is_in_help_and_the_menu(app, pipeline, transport):
-    from handlers.help import bot_commands
+    from handlers.menus import menu
 
     await pipeline.handle(message(person(EN, lang="en"), "/help"))
     assert "/rules — The reward rules in force" in transport.last(EN).text
-    assert "rules" in [c.command for c in bot_commands(app.i18n, "zh-CN")]
+    assert "rules" in [c.command for c in menu(app.i18n, "user", "zh-CN")]
 
 
 async def publish_v2(app, source: str = V2, days: float = 8, urgent: str | None = None) -> int:  # noqa: ANN001

@@ -91,8 +91,8 @@ async def test_language_choice_is_stored_and_wins(app, pipeline, transport):
     assert (await user_row(app, 9)).language == "en"
 
 
-async def test_command_menu_registered_in_both_languages(app, transport):
-    await register_commands(app, transport)
+async def test_command_menu_registered_in_both_languages(app, pipeline, transport):
+    await register_commands(pipeline.menus)
     assert set(transport.commands) == {None, "zh", "en"}
     assert [c.command for c in transport.commands["en"]] == [c.command for c in transport.commands["zh"]]
     assert transport.commands["en"][1].description != transport.commands["zh"][1].description
