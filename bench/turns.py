@@ -26,6 +26,7 @@ from bench import feeders
 from bench.common import ProblemCounter, Throughput, at_least, make_app, run_for
 from bench.dataset import Forest
 from bench.stub import command_update_data
+from bot.runtime.heap import settle
 from bench.suite import Suite
 from db.models import Binding
 
@@ -70,6 +71,7 @@ async def _ours(suite: Suite, url: str, runtime: str, kind: str,
     feeder = None
     try:
         feeder = await feeders.ours(runtime, app)
+        settle()  # as `referral-bot run` does once it is up (bot/runtime/heap.py)
         first = next(new_ids)
         fed: list[int] = []
         ours = await _drive(suite, feeder, kind, new_ids, fed)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import ConfigError, Settings
+from bot.runtime.heap import settle
 from bot.runtime.jobs import checkpoint_ledgers, follow_broadcasts, notify_matured, reconcile_menus, send_tips
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
@@ -116,6 +117,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         menus = asyncio.create_task(reconcile_menus(pipeline.menus, stop), name="command-menus")
         # The platform API listens in both modes, and before Telegram can reach the webhook.
         web_runner = await _start_web(settings, runtime, app)
+        # Everything start-up built lives as long as the process: out of the collector's walks.
+        log.info("start-up heap frozen: %d objects", settle())
         if settings.webhook_url:
             await runtime.set_webhook(settings.webhook_url, settings.webhook_secret, ALLOWED_UPDATES)
         else:
