@@ -7,7 +7,8 @@ records what happened to users, not what someone typed.
 Nobody is told. A freeze is a risk decision under review (fraud, farming):
 telling the suspect tips them off and invites arguing with a bot; the platform's
 support speaks for the program, and a frozen user sees it anyway when /code is
-refused. Promotions have nothing to tell yet (an agent's tools come later).
+refused. A promotion or demotion says nothing either: what changes for the person is their
+command menu in Telegram (bot/services/menus.py), which follows their role.
 """
 from __future__ import annotations
 

@@ -37,15 +37,20 @@ _COLUMNS = (FraudFlag.id, FraudFlag.user_id, FraudFlag.kind, FraudFlag.state, Fr
 
 _OPEN_IDS = select(FraudFlag.id).where(FraudFlag.user_id == bindparam("uid"), FraudFlag.state == "open") \
     .order_by(FraudFlag.id)
-# earliest_open, without and with the share lock; every held earning asks: built once.
-_EARLIEST = {False: _OPEN_IDS.limit(1), True: _OPEN_IDS.limit(1).with_for_update(read=True)}
+# Lock modes on an open flag. A conversion reads it as a hold with FOR KEY SHARE; a review deciding it
+# takes FOR UPDATE (get(lock=True)), so the two wait for each other and no held earning slips past the
+# decision. A signal adding evidence to the open flag (open_of) takes FOR NO KEY UPDATE, which a hold's
+# KEY SHARE does not block: two first loans that both hold the referrer's flag and both screen a tier
+# would otherwise each wait for the other's hold to end (PostgreSQL broke that deadlock with a 500).
+# earliest_open, without and with the hold's lock; every held earning asks: built once.
+_EARLIEST = {False: _OPEN_IDS.limit(1), True: _OPEN_IDS.limit(1).with_for_update(read=True, key_share=True)}
 
 
 # A first loan whose tier screen raised a flag reads its beneficiaries' holds again here (the
 # conversion's upline read brings them otherwise, db/repositories/users.py): built once.
 _EARLIEST_OPEN = (select(FraudFlag.id, FraudFlag.user_id)
                   .where(FraudFlag.user_id.in_(bindparam("ids", expanding=True)), FraudFlag.state == "open")
-                  .order_by(FraudFlag.id).with_for_update(read=True))
+                  .order_by(FraudFlag.id).with_for_update(read=True, key_share=True))
 
 # A velocity or burst hit runs these on the binding's own turn: built once.
 _BINDING_TIMES = (select(Binding.bound_at)
@@ -53,7 +58,7 @@ _BINDING_TIMES = (select(Binding.bound_at)
                   .order_by(Binding.bound_at.desc()).limit(bindparam("lim")))
 _OPEN_OF = (select(*_COLUMNS)
             .where(FraudFlag.user_id == bindparam("uid"), FraudFlag.kind == bindparam("kind"),
-                   FraudFlag.state == "open").with_for_update())
+                   FraudFlag.state == "open").with_for_update(key_share=True))
 _SET_EVIDENCE = update(FraudFlag).where(FraudFlag.id == bindparam("fid")).values(evidence=bindparam("ev"))
 
 

@@ -62,10 +62,11 @@ _UPLINE_USERS = select(*_COLUMNS).join(ReferralClosure, ReferralClosure.ancestor
     ReferralClosure.depth)
 # What a conversion reads about the upline, in one statement: each ancestor's row, kept number of
 # direct referees (a first loan's tier screen) and earliest open fraud flag, which would hold a new
-# earning (bot/services/fraud/holds.py). That flag is share-locked as FlagRepository.earliest_open
-# does, so a review deciding it waits for this transaction or is waited for.
+# earning (bot/services/fraud/holds.py). That flag is locked as FlagRepository.earliest_open locks it
+# (FOR KEY SHARE, see db/repositories/flags.py), so a review deciding it waits for this transaction or
+# is waited for.
 _HOLD = (select(FraudFlag.id).where(FraudFlag.user_id == User.id, FraudFlag.state == "open")
-         .order_by(FraudFlag.id).limit(1).with_for_update(read=True).scalar_subquery())
+         .order_by(FraudFlag.id).limit(1).with_for_update(read=True, key_share=True).scalar_subquery())
 _UPLINE_MEMBERS = _UPLINE_USERS.add_columns(func.coalesce(ReferralCount.count, 0), _HOLD).outerjoin(
     ReferralCount, and_(ReferralCount.user_id == User.id, ReferralCount.depth == 1))
 _MENU_COLUMNS = (User.id, User.role, User.command_menu)

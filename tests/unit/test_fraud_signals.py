@@ -332,3 +332,70 @@ async def test_a_flagged_referrers_new_rewards_are_held_and_others_are_not(app, 
     result = await intake.submit(body(id="po-1", type="payout", user={"telegram_id": R}, amount_fen=5000),
                                  received_at=app.clock.now())
     assert result.http_status == 400  # held money cannot be paid out
+
+
+async def test_two_first_loans_screening_one_tier_at_once_both_apply(app, pipeline, transport, small_tiers,
+                                                                    monkeypatch):
+    """Two referees' first loans at once, each reading the referrer's open idle_tier flag as a hold
+    and each finding the tier of 3 due: both add their evidence to that flag (neither waits for the
+    other's hold to end, which on PostgreSQL was a deadlock), and the tier pays once."""
+    import asyncio
+
+    from db.repositories.users import UserRepository
+    from tests.unit.test_rewards_flow import _linger_after
+
+    code = await code_of(pipeline, transport, R)
+    referees = await joins(app, pipeline, code, 20, timedelta(minutes=1))
+    await first_loan(small_tiers, referees[0], "fl-0")
+    await first_loan(small_tiers, referees[1], "fl-1")  # the tier of 2: 18 of 20 idle raises idle_tier
+    [flag] = await flags(app)
+    _linger_after(monkeypatch, UserRepository, "upline_of", seconds=0.3)
+    await asyncio.gather(first_loan(small_tiers, referees[2], "fl-2"), first_loan(small_tiers, referees[3], "fl-3"))
+    [again] = await flags(app)
+    # Each screen that found the tier due added to the one open flag: both on PostgreSQL, where they
+    # overlap; on SQLite the second runs after the first paid the tier, and has nothing to screen.
+    assert again.id == flag.id and again.evidence["updates"] >= 1
+    tiers = [(e.rule, e.hold_flag_id) for e in await entries_of(app, R) if e.kind == "tier_bonus"]
+    assert tiers == [("tier:2", flag.id), ("tier:3", flag.id)]
+
+
+async def test_a_reject_waits_for_an_earning_the_flag_is_holding_right_now(app, pipeline, transport, small_tiers,
+                                                                           monkeypatch):
+    """A repayment paying the flagged referrer reads the flag as its hold, and an admin rejects the
+    flag in that moment: the reject waits for the earning and reverses it with the rest, so no
+    earning is left held by a rejected flag."""
+    import asyncio
+
+    from bot.services.audit import AuditLog
+    from bot.services.fraud.review import ReviewService
+    from db.repositories.users import UserRepository
+    from tests.unit.test_rewards_flow import _linger_after
+
+    code = await code_of(pipeline, transport, R)
+    referees = await joins(app, pipeline, code, 20, timedelta(minutes=1))
+    await first_loan(small_tiers, referees[0], "fl-0")
+    await first_loan(small_tiers, referees[1], "fl-1")
+    [flag] = await flags(app)
+    _linger_after(monkeypatch, UserRepository, "upline_of", seconds=0.4)
+
+    async def repayment() -> None:
+        now = app.clock.now()
+        result = await small_tiers.submit(body(id="rp-0", type="repayment_on_time", user={"telegram_id": referees[0]},
+                                               loan_id="L0", occurred_at=now.isoformat()), received_at=now)
+        assert result.body["outcome"] == "applied", result.body
+
+    async def reject() -> str:
+        await asyncio.sleep(0.15)  # the repayment holds the flag by now
+        async with app.uow() as uow:
+            decided = await ReviewService(uow, AuditLog(uow, app.clock), app.clock, frozenset({777}),
+                                          app.settings.tz).decide(flag.id, "reject", actor_id=777, via="chat")
+            await uow.commit()
+        return decided.outcome
+
+    _, outcome = await asyncio.gather(repayment(), reject())
+    assert outcome == "done"
+    entries = await entries_of(app, R)
+    held = {e.id for e in entries if e.hold_flag_id == flag.id and e.reverses_id is None}
+    reversed_ = {e.reverses_id for e in entries if e.reverses_id is not None}
+    assert any(e.rule == "repayment_on_time" for e in entries if e.id in held)
+    assert held <= reversed_, "an earning held by the rejected flag was not reversed"
