@@ -102,18 +102,12 @@ class Settings(BaseSettings):
     def _known_loop(cls, value: str) -> str:
         from bot.runtime.loop import LOOPS
 
-        value = value.strip().lower()
-        if value not in LOOPS:
-            raise ValueError(f"must be one of {', '.join(LOOPS)}")
-        return value
+        return _one_of(value, LOOPS, "event loop")
 
     @field_validator("bot_framework")
     @classmethod
     def _known_framework(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in FRAMEWORKS:
-            raise ValueError(f"unknown runtime {value!r}; allowed values: {', '.join(FRAMEWORKS)}")
-        return value
+        return _one_of(value, FRAMEWORKS, "runtime")
 
     @field_validator("timezone")
     @classmethod
@@ -168,6 +162,13 @@ class Settings(BaseSettings):
             raise ConfigError("WEBHOOK_SECRET is required when WEBHOOK_URL is set (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token)")
         if self.webhook_secret and not all(c.isalnum() or c in "_-" for c in self.webhook_secret):
             raise ConfigError("WEBHOOK_SECRET may contain only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; allowed values: {', '.join(allowed)}")
+    return value
 
 
 def load_settings(**overrides: object) -> Settings:
