@@ -59,8 +59,12 @@ async def _measure(suite: Suite, backend: str) -> None:
             async def first_page(user: int) -> list:
                 return await repo.referees(user, depth=1, limit=PAGE_SIZE, offset=0)
 
-            async def last_page(user: int) -> list:
+            async def last_page_counted(user: int) -> list:
                 return await repo.referees(user, depth=1, limit=PAGE_SIZE, offset=last_offset)
+
+            async def last_page(user: int) -> list:
+                # What the "next" button reads: from the last row of the page before (handlers/invites.py).
+                return await repo.referees(user, depth=1, limit=PAGE_SIZE, older_than=before_last)
 
             await target("counts by level, random users", invites.counts, samples, f"{n:,} users per round")
             await target("counts by level, largest", invites.counts, [[largest] * n] * ROUNDS, big)
@@ -69,8 +73,13 @@ async def _measure(suite: Suite, backend: str) -> None:
             reference("/invites first page, largest", await time_calls(first_page, [largest] * min(n, 300)),
                       "ReferralRepository.referees, depth 1, 10 rows")
             last_offset = (forest.level1[largest] - 1) // PAGE_SIZE * PAGE_SIZE
+            [edge] = await repo.referees(largest, depth=1, limit=1, offset=last_offset - 1) if last_offset else [None]
+            before_last = (edge.bound_at, edge.user_id) if edge is not None else None
             reference("/invites last page, largest", await time_calls(last_page, [largest] * 100, warmup=5),
-                      f"OFFSET {last_offset:,}")
+                      f"from the previous page's last row (keyset), {last_offset:,} rows in")
+            reference("/invites last page by OFFSET, largest",
+                      await time_calls(last_page_counted, [largest] * 100, warmup=5),
+                      f"OFFSET {last_offset:,}, as pages were read before the keyset")
             runs = 10 if suite.quick else 30
             reference("naive GROUP BY, largest", await time_calls(repo.recount, [largest] * runs, warmup=2),
                       f"ReferralRepository.recount over {forest.descendants(largest):,} closure rows")

@@ -14,6 +14,11 @@ PAGE_SIZE = 10
 class Referee:
     masked_name: str
     bound_at: datetime
+    user_id: int  # with bound_at, where the next or previous page starts (never shown)
+
+    @property
+    def cursor(self) -> tuple[datetime, int]:
+        return self.bound_at, self.user_id
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,22 @@ class InvitesService:
         kept = await self.uow.referrals.counts(user_id)
         return {level: kept.get(level, 0) for level in range(1, self.levels + 1)}
 
-    async def page(self, user_id: int, page: int) -> InvitesPage:
+    async def page(self, user_id: int, page: int, *, older_than: tuple[datetime, int] | None = None,
+                   newer_than: tuple[datetime, int] | None = None) -> InvitesPage:
+        """Page `page` (from 0). With a cursor (the last row of the page before it, or the first of
+        the page after), read from there; without one, or when the rows moved since (the cursor's
+        side is empty), by counting rows from the newest."""
         counts = await self.counts(user_id)
         pages = max(1, -(-counts[1] // PAGE_SIZE))
         page = min(max(page, 0), pages - 1)
-        rows = await self.uow.referrals.referees(user_id, depth=1, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
-        return InvitesPage(counts, [Referee(mask_name(r.first_name), r.bound_at) for r in rows], page, pages)
+        refs = self.uow.referrals
+        rows = []
+        if older_than is not None or newer_than is not None:
+            rows = await refs.referees(user_id, depth=1, limit=PAGE_SIZE, older_than=older_than, newer_than=newer_than)
+        if not rows:
+            rows = await refs.referees(user_id, depth=1, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        return InvitesPage(counts, [Referee(mask_name(r.first_name), r.bound_at, r.user_id) for r in rows], page,
+                           pages)
 
     async def upline(self, user_id: int) -> list[int]:
         return await self.uow.referrals.upline(user_id, self.levels)

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, literal, select, text
+from sqlalchemy import bindparam, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
@@ -174,16 +174,28 @@ class ReferralRepository:
         rows = await run(self.session, _COUNTS, {"uid": user_id})
         return {int(d): int(c) for d, c in rows}
 
-    async def referees(self, user_id: int, depth: int, limit: int, offset: int) -> list[RefereeRow]:
-        rows = await self.session.execute(
-            select(ReferralClosure.descendant_id, User.first_name, ReferralClosure.bound_at)
-            .join(User, User.id == ReferralClosure.descendant_id)
-            .where(ReferralClosure.ancestor_id == user_id, ReferralClosure.depth == depth)
-            .order_by(ReferralClosure.bound_at.desc(), ReferralClosure.descendant_id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return [RefereeRow(*r) for r in rows]
+    async def referees(self, user_id: int, depth: int, limit: int, offset: int = 0,
+                       older_than: tuple[datetime, int] | None = None,
+                       newer_than: tuple[datetime, int] | None = None) -> list[RefereeRow]:
+        """Newest first. `older_than` / `newer_than` (bound_at, referee id): the page after or before
+        one already shown, read from that row on (a keyset), so a deep page of a referrer with
+        thousands of referees costs what the first does; `offset` skips rows one by one."""
+        c = ReferralClosure
+        stmt = (select(c.descendant_id, User.first_name, c.bound_at).join(User, User.id == c.descendant_id)
+                .where(c.ancestor_id == user_id, c.depth == depth))
+        newest_first = (c.bound_at.desc(), c.descendant_id.desc())
+        if older_than is not None:
+            at, rid = older_than
+            # bound_at <= at bounds the index range; the id breaks ties within one instant.
+            stmt = stmt.where(c.bound_at <= at, or_(c.bound_at < at, c.descendant_id < rid)).order_by(*newest_first)
+        elif newer_than is not None:
+            at, rid = newer_than
+            stmt = stmt.where(c.bound_at >= at, or_(c.bound_at > at, c.descendant_id > rid)).order_by(
+                c.bound_at, c.descendant_id)
+        else:
+            stmt = stmt.order_by(*newest_first).offset(offset)
+        rows = [RefereeRow(*r) for r in await self.session.execute(stmt.limit(limit))]
+        return rows[::-1] if newer_than is not None else rows
 
     async def recount(self, user_id: int | None = None) -> dict[tuple[int, int], int]:
         """Counts recomputed from the closure; the check against kept counters."""
