@@ -116,13 +116,10 @@ def render(suite: Suite, host: dict[str, str], chosen: list[str], elapsed: float
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    import os
-
-    from bot.runtime.loop import new_runner
+    from bot.runtime.loop import run
 
     # The loop `referral-bot run` takes (EVENT_LOOP), so the figures are the product's.
-    with new_runner(os.environ.get("EVENT_LOOP", "auto")) as runner:
-        return runner.run(amain(parse_args(argv)))
+    return run(amain(parse_args(argv)))
 
 
 if __name__ == "__main__":

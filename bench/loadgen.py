@@ -57,10 +57,7 @@ async def main(config_path: str) -> None:
 
 
 if __name__ == "__main__":
-    import os
-
-    from bot.runtime.loop import new_runner
+    from bot.runtime.loop import run
 
     # The loop `referral-bot run` takes (EVENT_LOOP), so the figures are the product's.
-    with new_runner(os.environ.get("EVENT_LOOP", "auto")) as runner:
-        runner.run(main(sys.argv[1]))
+    run(main(sys.argv[1]))

@@ -14,6 +14,7 @@ from bot.app import App
 from bot.config import ConfigError, Settings
 from bot.runtime.heap import settle
 from bot.runtime.jobs import checkpoint_ledgers, follow_broadcasts, notify_matured, reconcile_menus, send_tips
+from bot.runtime.loop import run as run_on_loop
 from bot.runtime.pipeline import Pipeline
 from bot.transport import Transport
 
@@ -102,6 +103,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     pipeline = Pipeline(app, runtime.transport)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    log.info("event loop: %s", type(loop).__module__.split(".")[0])
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     web_runner = None
@@ -175,11 +177,7 @@ async def _healthz(_request):  # noqa: ANN001, ANN202
 def run_bot(settings: Settings) -> None:
     settings.require_bot()
     configure_logging(settings.log_level)
-    from bot.runtime.loop import new_runner
-
     try:
-        with new_runner(settings.event_loop) as runner:
-            log.info("event loop: %s", type(runner.get_loop()).__module__.split(".")[0])
-            runner.run(serve(settings))
+        run_on_loop(serve(settings), settings.event_loop)
     except KeyboardInterrupt:
         pass

@@ -8,7 +8,10 @@ spends about a third less CPU on each than asyncio's own. EVENT_LOOP=asyncio kee
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+import os
+from typing import Any, Callable, Coroutine, TypeVar
+
+T = TypeVar("T")
 
 LOOPS = ("auto", "uvloop", "asyncio")
 
@@ -28,3 +31,9 @@ def loop_factory(choice: str = "auto") -> Callable[[], asyncio.AbstractEventLoop
 
 def new_runner(choice: str = "auto") -> asyncio.Runner:
     return asyncio.Runner(loop_factory=loop_factory(choice))
+
+
+def run(main: Coroutine[Any, Any, T], choice: str | None = None) -> T:
+    """asyncio.run(main) on the chosen loop; `choice` None reads EVENT_LOOP (the benchmarks' way)."""
+    with new_runner(choice if choice is not None else os.environ.get("EVENT_LOOP", "auto")) as runner:
+        return runner.run(main)

@@ -7,7 +7,7 @@ import pytest
 import uvloop
 
 from bot.config import ConfigError, load_settings
-from bot.runtime.loop import new_runner
+from bot.runtime.loop import new_runner, run
 
 
 @pytest.mark.parametrize(("choice", "loop_class"), [("auto", uvloop.Loop), ("uvloop", uvloop.Loop),
@@ -28,3 +28,15 @@ def test_the_setting_is_read_and_checked(monkeypatch):  # noqa: ANN001
     monkeypatch.setenv("EVENT_LOOP", "trio")
     with pytest.raises(ConfigError, match="EVENT_LOOP"):
         load_settings(bot_token="1:x")
+
+
+def test_run_takes_the_loop_event_loop_names(monkeypatch):  # noqa: ANN001
+    """The benchmarks' entry points: run(main) reads EVENT_LOOP, as `referral-bot run` reads its setting."""
+    async def running() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    monkeypatch.setenv("EVENT_LOOP", "asyncio")
+    assert not isinstance(run(running()), uvloop.Loop)
+    monkeypatch.delenv("EVENT_LOOP")
+    assert isinstance(run(running()), uvloop.Loop)
+    assert not isinstance(run(running(), "asyncio"), uvloop.Loop)
