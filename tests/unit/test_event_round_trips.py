@@ -1,13 +1,14 @@
 """What one platform event costs in statements, and that the shortcuts keep the rules.
 
-A conversion writes every level's ledger entry in one INSERT and their notices in one more; an
-event no reversal waits for does not look for one (its INSERT answers that).
+A conversion writes every level's ledger entry in one INSERT and their notices in one more; on
+PostgreSQL each entry and its notice are one statement (a data-modifying CTE), sent as one
+executemany. An event no reversal waits for does not look for one (its INSERT answers that).
 """
 from __future__ import annotations
 
-from sqlalchemy import event as sa_event, select
+from sqlalchemy import event as sa_event, select, update
 
-from db.models import LedgerEntry, OutboxMessage
+from db.models import LedgerEntry, OutboxMessage, User
 from tests.conftest import T0
 from tests.unit.test_rewards_flow import A, B, C, approve, balance, body, chain
 
@@ -27,8 +28,13 @@ async def test_a_two_level_conversion_writes_its_entries_and_notices_in_one_stat
     result = await intake.submit(body(id="rt-1", type="first_loan", user={"telegram_id": C}, amount_fen=100000),
                                  received_at=T0)
     assert result.http_status == 202
-    assert sum(s.startswith("INSERT INTO ledger_entries") for s in seen) == 1
-    assert sum(s.startswith("INSERT INTO outbox") for s in seen) == 1
+    entries = [s for s in seen if "INSERT INTO ledger_entries" in s]
+    notices = [s for s in seen if "INSERT INTO outbox" in s]
+    assert len(entries) == 1 and len(notices) == 1
+    if app.engine.dialect.name == "postgresql":
+        assert entries == notices and entries[0].startswith("WITH entry AS (INSERT INTO ledger_entries")
+    else:
+        assert entries[0].startswith("INSERT INTO ledger_entries") and notices[0].startswith("INSERT INTO outbox")
     assert not any("pending_target" in s and s.startswith("SELECT") for s in seen)  # no reversal waits
     async with app.uow() as uow:
         entries = (await uow.session.execute(
@@ -54,3 +60,20 @@ async def test_a_reversal_that_came_first_is_still_settled_by_its_target(app, pi
     async with app.uow() as uow:
         kinds = sorted(k for (k,) in await uow.session.execute(select(LedgerEntry.kind)))
     assert kinds == ["reversal", "reversal", "reward", "reward"]
+
+
+async def test_an_earning_of_someone_who_blocked_the_bot_is_on_record_and_its_notice_is_not_sent(
+        app, pipeline, transport, intake):  # noqa: ANN001
+    await chain(pipeline, transport)
+    await approve(intake, A, B)
+    async with app.uow() as uow:
+        await uow.session.execute(update(User).where(User.id == B).values(status="blocked"))
+        await uow.commit()
+    result = await intake.submit(body(id="rt-3", type="first_loan", user={"telegram_id": C}, amount_fen=100000),
+                                 received_at=T0)
+    assert result.http_status == 202
+    async with app.uow() as uow:
+        states = dict((await uow.session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.state).where(OutboxMessage.kind == "ledger"))).all())
+    assert states == {B: "blocked", A: "pending"}
+    assert (await balance(app, B)).pending == 5000 and (await balance(app, A)).pending == 1000
