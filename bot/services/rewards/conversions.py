@@ -15,13 +15,14 @@ and no reason: the suspect is not tipped off before the review.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.outbox.queue import Queued
 from bot.services.fraud.holds import hold_for, holds_for
 from bot.services.fraud.signals import IDLE_MIN_REFEREES, FraudSignals
 from bot.services.rewards.levels import level_payouts
-from bot.services.rewards.notices import ENTRY_KEY, LedgerNotices
+from bot.services.rewards.notices import LedgerNotices
 from bot.services.rewards.program import Program
 from bot.services.rewards.tiers import award_tiers, due_tiers
 from db.repositories.events import EventRow
@@ -77,8 +78,11 @@ class ConversionRewards:
                                 people.get(payout.beneficiary_id), holds.get(payout.beneficiary_id),
                                 payout.amount_fen, result) for payout in payouts]
         earned = [e for e in earned if e is not None]
-        # Every level's entry and notice in one trip (LedgerNotices.add_earnings).
-        result.entries += len(await self.notices.add_earnings(earned, now))
+        # Every level's entry in one statement, and their notices in one more.
+        ids = await self.uow.ledger.add_many([entry for entry, _ in earned])
+        result.entries += len(ids)
+        await self.notices.send_many([self._message(entry_id, entry, held) for entry_id, (entry, held)
+                                      in zip(ids, earned)], now)
         if rule == "first_loan" and upline:
             await self._tiers(event, program, now, available_at, upline[0], people.get(upline[0]), result)
         return result
@@ -120,8 +124,7 @@ class ConversionRewards:
         for entry_id, entry in await award_tiers(self.uow, program, referrer_id, event.id, now, available_at,
                                                   self._check(program, now), lambda: hold_for(self.uow, referrer_id)):
             result.entries += 1
-            message = self.notices.earning_message(entry, entry.requires_check and unapproved)
-            await self.notices.send_many([replace(message, dedup_key=f"{ENTRY_KEY}{entry_id}")], now)
+            await self._notify(entry_id, entry, entry.requires_check and unapproved, now)
 
     async def _screen_tier(self, program: Program, referrer_id: int, now: datetime, user: UserRow | None,
                            direct_referees: int) -> int | None:
@@ -136,3 +139,11 @@ class ConversionRewards:
         if due:
             return await FraudSignals(self.uow).before_tier_bonus(referrer_id, due[0].rule, now)
         return None
+
+    def _message(self, entry_id: int, entry: NewEntry, held_for_check: bool) -> Queued:
+        if entry.hold_flag_id is None:
+            return self.notices.created_message(entry_id, entry, held_for_check)
+        return self.notices.held_by_flag_message(entry_id, entry)
+
+    async def _notify(self, entry_id: int, entry: NewEntry, held_for_check: bool, now: datetime) -> None:
+        await self.notices.send_many([self._message(entry_id, entry, held_for_check)], now)

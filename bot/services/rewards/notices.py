@@ -1,24 +1,20 @@
 """Ledger notices to beneficiaries, through the outbox: created, reversed, paid, and now available."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import String, and_, case, cast, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from bot.outbox.queue import PRIORITY_TRANSACTIONAL, Queued, add_entries_with_notices, enqueue, enqueue_many
+from bot.outbox.queue import PRIORITY_TRANSACTIONAL, Queued, enqueue, enqueue_many
 from bot.services.rewards.balances import rule_family
 from bot.services.rewards.money import yuan
-from db.dialect import dialect_name
 from db.models import FraudFlag, LedgerEntry, OutboxMessage, User
 from db.repositories.ledger import NewEntry
 from db.uow import UnitOfWork
 
 # Entries that matured while the bot was down longer than this get no "now available" notice.
 MATURITY_LOOKBACK = timedelta(days=7)
-# An earning's notice is keyed by its entry: sent once, however often its event is redelivered.
-ENTRY_KEY = "entry:"
 
 
 class LedgerNotices:
@@ -36,34 +32,22 @@ class LedgerNotices:
                       priority=PRIORITY_TRANSACTIONAL, dedup_key=dedup)
         self.uow.outbox_queued = True
 
-    def earning_message(self, entry: NewEntry, held_for_check: bool) -> Queued:
-        """A new earning's notice, keyed `entry:<id>` once the entry has its id. Held by a fraud flag,
-        it names no date and no reason, so the suspect is not tipped off."""
-        args = {"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule)}
-        if entry.hold_flag_id is not None:
-            key = "fraud-notice-pending"
-        else:
-            key = "notice-reward-held" if held_for_check else "notice-reward"
-            args["date"] = self._date(entry.available_at)
-        return Queued(entry.beneficiary_id, "ledger", key, args, ENTRY_KEY)
+    async def created(self, entry_id: int, entry: NewEntry, held: bool, now: datetime) -> None:
+        await self.send_many([self.created_message(entry_id, entry, held)], now)
 
-    async def add_earnings(self, earned: list[tuple[NewEntry, bool]], now: datetime) -> list[int]:
-        """New earnings (with whether each waits for the credit check) and their notices; the entries'
-        ids in the order given. On PostgreSQL each entry and its notice are one statement and all of
-        them one trip; elsewhere the entries are one statement and their notices one more."""
-        rows = [(entry, self.earning_message(entry, held)) for entry, held in earned]
-        if not rows:
-            return []
-        session = self.uow.session
-        if dialect_name(session) != "postgresql":
-            ids = await self.uow.ledger.add_many([entry for entry, _ in rows])
-            await self.send_many([replace(message, dedup_key=f"{ENTRY_KEY}{entry_id}")
-                                  for entry_id, (_, message) in zip(ids, rows)], now)
-            return ids
-        ids = await add_entries_with_notices(session, rows, now)
-        if any(message.chat_id > 0 for _, message in rows):  # platform-only people have no chat
-            self.uow.outbox_queued = True
-        return ids
+    def created_message(self, entry_id: int, entry: NewEntry, held: bool) -> Queued:
+        """A new earning's notice; `held`: waiting for the beneficiary's credit check."""
+        args = {"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule),
+                "date": self._date(entry.available_at)}
+        key = "notice-reward-held" if held else "notice-reward"
+        return Queued(entry.beneficiary_id, "ledger", key, args, f"entry:{entry_id}")
+
+    @staticmethod
+    def held_by_flag_message(entry_id: int, entry: NewEntry) -> Queued:
+        """An earning held by a fraud flag: no date and no reason, so the suspect is not tipped off."""
+        return Queued(entry.beneficiary_id, "ledger", "fraud-notice-pending",
+                      {"amount": yuan(entry.amount_fen), "level": entry.level, "rule": rule_family(entry.rule)},
+                      f"entry:{entry_id}")
 
     async def send_many(self, messages: list[Queued], now: datetime) -> None:
         """Several notices in one statement; platform-only people (no chat) are left out."""
