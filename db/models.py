@@ -40,8 +40,9 @@ NAMING = {
 }
 
 
-# The rows ix_users_menu covers: anyone who has, or should have, a menu of their own.
-MENU_DUE = "role <> 'user' OR command_menu IS NOT NULL"
+# The rows ix_users_menu covers: anyone who has, or should have, a menu of their own (agents,
+# admins, whoever chose a language with /language).
+MENU_DUE = "role <> 'user' OR command_menu IS NOT NULL OR language IS NOT NULL"
 
 
 class Base(DeclarativeBase):

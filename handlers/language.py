@@ -23,6 +23,7 @@ async def language_chosen(ctx: Context) -> None:
         await ctx.answer_callback(ctx.t("callback-expired"))
         return
     await ctx.services.users.set_language(ctx.user_id, choice)
+    ctx.refresh_menu(ctx.user_id)  # the "/" menu in the chosen language too (handlers/menus.py)
     ctx.locale = choice  # answer in the language just chosen
     await ctx.answer_callback()
     await ctx.edit(ctx.t("language-set"))

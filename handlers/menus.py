@@ -4,7 +4,9 @@ A user has the bot's default menu (no chat scope). An agent's private chat gets 
 of its own: the user commands, then the station tools; an admin's adds the admin
 commands. Each is written in DEFAULT_LOCALE (no language_code: whoever's app speaks
 neither language) and in Chinese and English (language_code "zh", "en"): Telegram picks
-by the app's language, so a menu cannot follow /language.
+by the app's language. Someone who chose a language with /language gets their role's
+menu in that language alone, set for their chat with no language_code, which Telegram
+prefers to every language-specific menu of a wider scope: the menu follows the choice.
 """
 from __future__ import annotations
 
@@ -37,13 +39,19 @@ def menu(i18n: I18n, role: str, locale: str) -> list[BotCommand]:
     return commands
 
 
-def menus(i18n: I18n, role: str, default_locale: str) -> list[tuple[str | None, list[BotCommand]]]:
-    """(language_code, commands) for every language a role's menu is set in; None first."""
+def menus(i18n: I18n, role: str, default_locale: str,
+          chosen: str | None = None) -> list[tuple[str | None, list[BotCommand]]]:
+    """(language_code, commands) for every language a role's menu is set in; None first. With a
+    language `chosen` (/language), that language alone, under None."""
+    if chosen is not None:
+        return [(None, menu(i18n, role, chosen))]
     return [(None, menu(i18n, role, default_locale))] + [(code, menu(i18n, role, locale)) for code, locale in LANGUAGES]
 
 
-def menu_version(role: str, role_menus: list[tuple[str | None, list[BotCommand]]], bot_username: str) -> str:
-    """'<role>:<digest of what `role_menus` say>', recorded per user once Telegram has them.
+def menu_version(role: str, role_menus: list[tuple[str | None, list[BotCommand]]], bot_username: str,
+                 chosen: str | None = None) -> str:
+    """'<role>:<digest>' ('<role>@<chosen language>:<digest>'), the digest of what `role_menus`
+    say, recorded per user once Telegram has them.
 
     The digest changes when a release adds a command or rewords one, when DEFAULT_LOCALE
     changes, or when the same database serves another bot: then every recorded menu of this
@@ -51,7 +59,7 @@ def menu_version(role: str, role_menus: list[tuple[str | None, list[BotCommand]]
     """
     content = [bot_username, [(code, [(c.command, c.description) for c in commands]) for code, commands in role_menus]]
     digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:8]
-    return f"{role}:{digest}"
+    return f"{role}:{digest}" if chosen is None else f"{role}@{chosen}:{digest}"
 
 
 def _description(text: str) -> str:

@@ -2,7 +2,10 @@
 
 Everyone shares the default menu (no chat scope), set at each start. An agent's or
 admin's private chat gets its own (BotCommandScopeChat) in the three languages; back
-to a plain user, those are deleted and Telegram falls back to the default. A chat
+to a plain user, those are deleted and Telegram falls back to the default. Whoever
+chose a language with /language gets their role's menu in that language, for their
+chat with no language code, and the chat's language-specific menus are deleted, so
+Telegram shows the chosen language whatever the app speaks. A chat
 Telegram does not know ("chat not found": they never opened the bot) or a 403 is
 logged and left to a later reconcile, never raised: a menu is not worth a failed
 update or a failed start.
@@ -14,6 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
+from bot.config import SUPPORTED_LOCALES
 from bot.services.menus import CommandMenus, MenuChange
 from bot.transport import BotCommand, RetryAfter, SendError, Transport
 from handlers.menus import LANGUAGES, menu_version, menus
@@ -29,6 +33,7 @@ log = logging.getLogger("bot.menus")
 # tries again at once.
 RETRY_REFUSED_AFTER = timedelta(minutes=10)
 OWN_MENU_ROLES = ("agent", "admin")
+MENU_ROLES = ("user", *OWN_MENU_ROLES)
 
 
 class MenuSync:
@@ -39,20 +44,22 @@ class MenuSync:
         # between, so two syncs of one chat can never leave Telegram and the record disagreeing.
         self._lock = asyncio.Lock()
         self._refused: dict[int, datetime] = {}
-        self._menus: dict[str, list[tuple[str | None, list[BotCommand]]]] = {}
-        self._versions: tuple[str, dict[str, str]] | None = None
+        self._menus: dict[tuple[str, str | None], list[tuple[str | None, list[BotCommand]]]] = {}
+        self._versions: tuple[str, dict[tuple[str, str | None], str]] | None = None
 
-    def _role_menus(self, role: str) -> list[tuple[str | None, list[BotCommand]]]:
-        if role not in self._menus:
-            self._menus[role] = menus(self.app.i18n, role, self.app.settings.default_locale)
-        return self._menus[role]
+    def _role_menus(self, role: str, chosen: str | None = None) -> list[tuple[str | None, list[BotCommand]]]:
+        if (role, chosen) not in self._menus:
+            self._menus[role, chosen] = menus(self.app.i18n, role, self.app.settings.default_locale, chosen)
+        return self._menus[role, chosen]
 
     def _book(self, uow: "UnitOfWork") -> CommandMenus:
         # The versions name the bot, known only once the runtime has opened: built at first use.
         username = self.app.bot_username
         if self._versions is None or self._versions[0] != username:
-            self._versions = (username, {role: menu_version(role, self._role_menus(role), username)
-                                         for role in OWN_MENU_ROLES})
+            versions = {(role, None): menu_version(role, self._role_menus(role), username) for role in OWN_MENU_ROLES}
+            versions.update({(role, chosen): menu_version(role, self._role_menus(role, chosen), username, chosen)
+                             for role in MENU_ROLES for chosen in SUPPORTED_LOCALES})
+            self._versions = (username, versions)
         return CommandMenus(uow, frozenset(self.app.settings.admin_ids), self._versions[1])
 
     async def set_default(self) -> None:
@@ -127,9 +134,15 @@ class MenuSync:
 
     async def _put(self, change: MenuChange) -> None:
         chat_id = change.user_id
+        codes = tuple(code for code, _ in LANGUAGES)
         if change.menu is None:
-            for language_code in (None, *(code for code, _ in LANGUAGES)):
+            for language_code in (None, *codes):
                 await self.transport.delete_commands(language_code=language_code, chat_id=chat_id)
             return
-        for language_code, commands in self._role_menus(change.role):
+        for language_code, commands in self._role_menus(change.role, change.language):
             await self.transport.set_commands(commands, language_code=language_code, chat_id=chat_id)
+        if change.language is not None:
+            # Telegram prefers the chat's menu for the app's language to its menu with none:
+            # any left from an agent's or admin's three would hide the chosen one.
+            for language_code in codes:
+                await self.transport.delete_commands(language_code=language_code, chat_id=chat_id)

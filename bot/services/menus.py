@@ -22,6 +22,7 @@ class MenuChange:
     role: str  # whose menu they should have: user (the bot's default menu), agent or admin
     menu: str | None  # that menu's version (handlers.menus.menu_version); None: the default menu
     was: str | None  # the menu the record says they have
+    language: str | None = None  # chosen with /language: the menu is in that language alone
 
     @property
     def needed(self) -> bool:
@@ -29,16 +30,21 @@ class MenuChange:
 
 
 class CommandMenus:
-    """`versions`: each role with a menu of its own ("agent", "admin") and its current version."""
+    """`versions`: the current version of each (role, chosen language) menu a chat can be given; a
+    pair left out ("user" with no language chosen) means the bot's default menu."""
 
-    def __init__(self, uow: UnitOfWork, admin_ids: frozenset[int], versions: Mapping[str, str]) -> None:
+    def __init__(self, uow: UnitOfWork, admin_ids: frozenset[int],
+                 versions: Mapping[tuple[str, str | None], str]) -> None:
         self.uow = uow
         self.admin_ids = admin_ids
         self.versions = versions
 
     def _change(self, row: MenuRow) -> MenuChange:
         role = "admin" if row.id in self.admin_ids else row.role
-        return MenuChange(row.id, role, self.versions.get(role), row.command_menu)
+        # As menus_due reads it: a language with no menu of its own counts as none chosen.
+        language = row.language if (role, row.language) in self.versions else None
+        menu = self.versions.get((role, language))
+        return MenuChange(row.id, role, menu, row.command_menu, language if menu is not None else None)
 
     async def change_for(self, user_id: int) -> MenuChange | None:
         """What one user's menu must become; None when it already is, or the bot never met them."""
@@ -48,7 +54,7 @@ class CommandMenus:
 
     async def due(self) -> list[MenuChange]:
         """Everyone whose recorded menu is not the one their role calls for, by id."""
-        rows = await self.uow.users.menus_due(self.versions["agent"], self.versions["admin"])
+        rows = await self.uow.users.menus_due(self.versions)
         # The query goes by the stored role; an ADMIN_IDS admin's role comes from configuration.
         rows += await self.uow.users.menus_of(sorted(self.admin_ids))
         changes = {row.id: self._change(row) for row in rows}
@@ -57,8 +63,9 @@ class CommandMenus:
     async def configured_admins(self) -> list[MenuChange]:
         """Every ADMIN_IDS admin's menu, whatever the record says: set at each start, also for an
         admin the bot has no row for yet (no record then; their first visit makes one)."""
-        known = {row.id: row.command_menu for row in await self.uow.users.menus_of(sorted(self.admin_ids))}
-        return [MenuChange(uid, "admin", self.versions["admin"], known.get(uid)) for uid in sorted(self.admin_ids)]
+        known = {row.id: row for row in await self.uow.users.menus_of(sorted(self.admin_ids))}
+        return [self._change(known[uid]) if uid in known else MenuChange(uid, "admin", self.versions["admin", None], None)
+                for uid in sorted(self.admin_ids)]
 
     async def record(self, change: MenuChange) -> bool:
         """Telegram now shows them `change.menu`. False if the record moved meanwhile (another

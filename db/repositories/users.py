@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, exists, false, func, null, select, text, true, union_all, update
+from sqlalchemy import and_, bindparam, case, exists, false, func, literal, null, select, text, true, union_all, \
+    update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,11 +37,13 @@ _COLUMNS = (
 
 @dataclass(frozen=True)
 class MenuRow:
-    """A user's role and the command menu their private chat was last given (NULL: the default)."""
+    """A user's role, chosen language (/language), and the command menu their private chat was
+    last given (NULL: the default)."""
 
     id: int
     role: str
     command_menu: str | None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,8 @@ _HOLD = (select(FraudFlag.id).where(FraudFlag.user_id == User.id, FraudFlag.stat
          .order_by(FraudFlag.id).limit(1).with_for_update(read=True, key_share=True).scalar_subquery())
 _UPLINE_MEMBERS = _UPLINE_USERS.add_columns(func.coalesce(ReferralCount.count, 0), _HOLD).outerjoin(
     ReferralCount, and_(ReferralCount.user_id == User.id, ReferralCount.depth == 1))
-_MENU_COLUMNS = (User.id, User.role, User.command_menu)
+_MENU_COLUMNS = (User.id, User.role, User.command_menu, User.language)
 _MENUS_OF = select(*_MENU_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)))
-# The index's own predicate, word for word, so the planner reads ix_users_menu, not a million rows.
-_MENUS_DUE = select(*_MENU_COLUMNS).where(text(f"({MENU_DUE})"), User.command_menu.is_distinct_from(
-    case((User.role == "agent", bindparam("agent")), (User.role == "admin", bindparam("admin")), else_=null()),
-)).order_by(User.id)
 _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
 # Values come with each call's parameters: the statement (and its compiled form) is shared.
 _INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
@@ -229,10 +229,17 @@ class UserRepository:
             return []
         return [MenuRow(*r) for r in await self.session.execute(_MENUS_OF, {"ids": list(ids)})]
 
-    async def menus_due(self, agent_menu: str, admin_menu: str) -> list[MenuRow]:
-        """Agents and admins (by their stored role) whose recorded menu is not their role's,
-        and users who still have one of their own; by id."""
-        rows = await self.session.execute(_MENUS_DUE, {"agent": agent_menu, "admin": admin_menu})
+    async def menus_due(self, versions: Mapping[tuple[str, str | None], str]) -> list[MenuRow]:
+        """Everyone whose recorded menu is not the one `versions` gives their (stored role, chosen
+        language). A language it does not list counts as none chosen, and a pair with no version
+        (a user with no language chosen) means the default menu, NULL. By id."""
+        # Language-specific pairs first: (role, None) then catches the rest of that role.
+        ordered = sorted(versions.items(), key=lambda item: item[0][1] is None)
+        expected = case(*((User.role == role if language is None else and_(User.role == role, User.language == language),
+                           literal(version)) for (role, language), version in ordered), else_=null())
+        # The index's own predicate, word for word, so the planner reads ix_users_menu, not a million rows.
+        rows = await self.session.execute(select(*_MENU_COLUMNS).where(
+            text(f"({MENU_DUE})"), User.command_menu.is_distinct_from(expected)).order_by(User.id))
         return [MenuRow(*r) for r in rows]
 
     async def set_command_menu(self, user_id: int, menu: str | None, *, was: str | None) -> bool:

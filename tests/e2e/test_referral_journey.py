@@ -246,6 +246,21 @@ async def test_language_switch_is_kept(bot_proc, new_user):
     assert "Referral assistant" in help_reply.text
 
 
+async def test_the_command_menu_follows_the_chosen_language(bot_proc, fake, new_user):
+    user = new_user(language_code="zh-hans")
+    [menu] = await bot_proc.send(user, "/language")
+    shown = {c["command"]: c["description"] for c in fake.menu_shown(user.id, "zh")}
+    assert shown["code"] == "我的邀请码、二维码和链接"  # by the app's language: the default Chinese menu
+    since = fake.mark()
+    await bot_proc.press(user, menu, "English", count=1)
+    await fake.wait_for(lambda c: c.method == "setMyCommands" and c.ok and int(
+        (c.params.get("scope") or {}).get("chat_id") or 0) == user.id, since=since)
+    shown = {c["command"]: c["description"] for c in fake.menu_shown(user.id, "zh")}
+    assert shown["code"] == "My referral code, QR and link" and shown["start"] == "Start, and the risk notice"
+    # anyone else with a Chinese app still sees the Chinese menu
+    assert fake.menu_shown(new_user(language_code="zh-hans").id, "zh")[0]["description"] == "开始使用与风险提示"
+
+
 async def test_a_user_who_blocked_the_bot_is_marked_and_left_alone(bot_proc, fake, new_user):
     owner, joiner = new_user(), new_user()
     code = await code_of(bot_proc, owner)

@@ -1627,6 +1627,17 @@ class FakeTelegram:
         """The commands the bot set for this language and scope (default scope when None)."""
         return self._commands.get((json.dumps(scope or {"type": "default"}, sort_keys=True), language_code), [])
 
+    def menu_shown(self, chat_id: int, app_language: str) -> list[dict[str, str]]:
+        """The menu a user whose app speaks `app_language` (ISO 639-1) sees in their private chat
+        with the bot: the first list set, in the order the Bot API documents (chat scope, all
+        private chats, default; each with the app's language first, then with none)."""
+        for scope in ({"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"}, None):
+            for language_code in (app_language, ""):
+                found = self.commands(language_code, scope)
+                if found:
+                    return found
+        return []
+
     def _get_chat(self, call: Call, p: Params, uploads: Uploads) -> Json:
         chat = self._resolve_chat(p.get("chat_id") or 0)
         gifts = dict.fromkeys(

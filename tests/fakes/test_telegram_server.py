@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -434,6 +435,25 @@ async def test_commands_are_stored_per_language_and_scope(fake, bot):
         await bot.set_my_commands([BotCommand(command="Start", description="x")])
     await bot.delete_my_commands(language_code="zh")
     assert fake.commands("zh") == []
+
+
+async def test_the_menu_shown_follows_telegrams_order_of_scopes_and_languages(fake, bot):
+    def shown(app_language: str) -> list[str]:
+        return [c["description"] for c in fake.menu_shown(ALICE.id, app_language)]
+
+    assert shown("en") == []
+    await bot.set_my_commands([BotCommand(command="start", description="Default")])
+    await bot.set_my_commands([BotCommand(command="start", description="默认")], language_code="zh")
+    assert shown("zh") == ["默认"] and shown("en") == ["Default"]
+    await bot.set_my_commands([BotCommand(command="start", description="Private")],
+                              scope=BotCommandScopeAllPrivateChats())
+    assert shown("zh") == ["Private"]  # a narrower scope with no language wins over a wider one with it
+    await bot.set_my_commands([BotCommand(command="start", description="Chat")], scope=BotCommandScopeChat(
+        chat_id=ALICE.id))
+    await bot.set_my_commands([BotCommand(command="start", description="Chat en")], language_code="en",
+                              scope=BotCommandScopeChat(chat_id=ALICE.id))
+    assert shown("zh") == ["Chat"] and shown("en") == ["Chat en"]
+    assert [c["description"] for c in fake.menu_shown(BOB.id, "zh")] == ["Private"]  # another chat
 
 
 async def test_chats_members_and_invite_links(fake, bot):

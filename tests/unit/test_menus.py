@@ -14,6 +14,7 @@ from bot.transport import BadRequest, Forbidden, RetryAfter
 from db.models import User
 from handlers.help import ADMIN_COMMANDS, AGENT_COMMANDS, USER_COMMANDS
 from handlers.menus import MAX_COMMANDS, MAX_DESCRIPTION, menu, menus
+from tests.support import callback, person
 from tests.unit.test_admin import ADMIN, admin, known, say
 from tests.unit.test_rewards_flow import A, B
 
@@ -122,6 +123,60 @@ async def test_a_refused_promotion_touches_no_menu(app, pipeline, transport):
     assert "frozen" in await say(pipeline, transport, admin(), f"/promote {A} agent")
     await say(pipeline, transport, admin(), f"/promote {ADMIN} agent")  # an ADMIN_IDS admin: refused
     assert transport.menu_calls == []
+
+
+# -- a language chosen with /language --------------------------------------------------------------
+
+def described(transport, uid: int) -> dict[str, str]:  # noqa: ANN001
+    """The chat's own menu with no language code: command -> description."""
+    return {c.command: c.description for c in transport.chat_commands[(uid, None)]}
+
+
+async def test_choosing_a_language_gives_the_chat_its_menu_in_that_language_alone(app, pipeline, transport):
+    await known(pipeline, transport, A)
+    await pipeline.handle(callback(person(A, f"U{A}", lang="zh-hans"), "lang:en"))
+    # Telegram would pick the zh default by the app's language; the chat's own menu wins over it
+    assert chat_menus(transport, A) == {None: USER}
+    assert described(transport, A)["code"] == app.i18n.t("en", "cmd-code")
+    assert sorted(calls_for(transport, A), key=str) == sorted(
+        [("set_commands", A, None), ("delete_commands", A, "zh"), ("delete_commands", A, "en")], key=str)
+    assert re.fullmatch(r"user@en:[0-9a-f]{8}", await recorded(app, A))
+
+    await pipeline.handle(callback(person(A, f"U{A}", lang="zh-hans"), "lang:zh-CN"))
+    assert described(transport, A)["code"] == app.i18n.t("zh-CN", "cmd-code")
+    assert (await recorded(app, A)).startswith("user@zh-CN:")
+    before = len(transport.menu_calls)
+    await pipeline.handle(callback(person(A, f"U{A}", lang="zh-hans"), "lang:zh-CN"))
+    assert len(transport.menu_calls) == before  # the same choice again: nothing to change
+    assert await pipeline.menus.reconcile() == 0  # in line with the record
+    assert {c[1] for c in transport.menu_calls} == {A} and transport.commands == {}  # A's chat alone
+
+
+async def test_an_agent_with_a_chosen_language_gets_the_agent_menu_in_it_and_keeps_it_on_demotion(
+        app, pipeline, transport):
+    await known(pipeline, transport, A)
+    await say(pipeline, transport, admin(), f"/promote {A} agent")
+    assert chat_menus(transport, A) == {None: AGENT, "zh": AGENT, "en": AGENT}
+    await pipeline.handle(callback(person(A, f"U{A}"), "lang:en"))
+    # the three language menus go: Telegram would show the app language's one over the chosen
+    assert chat_menus(transport, A) == {None: AGENT}
+    assert described(transport, A)["station"] == app.i18n.t("en", "cmd-agent-station")
+    assert (await recorded(app, A)).startswith("agent@en:")
+
+    await say(pipeline, transport, admin(), f"/demote {A}")
+    assert chat_menus(transport, A) == {None: USER}  # a user's menu, still in English
+    assert described(transport, A)["code"] == app.i18n.t("en", "cmd-code")
+    assert (await recorded(app, A)).startswith("user@en:")
+
+
+async def test_a_language_stored_without_telegram_is_picked_up_by_the_reconcile(app, pipeline, transport):
+    await known(pipeline, transport, A, B)
+    async with app.uow() as uow:  # as if the menu call had been lost (a crash after the commit)
+        await uow.users.set_language(B, "en")
+        await uow.commit()
+    await pipeline.menus.reconcile()
+    assert chat_menus(transport, B) == {None: USER} and (await recorded(app, B)).startswith("user@en:")
+    assert chat_menus(transport, A) == {} and await recorded(app, A) is None  # no choice, default menu
 
 
 # -- roles changed elsewhere, and the reconcile -------------------------------------------------------

@@ -181,10 +181,48 @@ async def test_0007_gives_every_agent_and_admin_a_menu_at_the_next_start(dbs: Da
     try:
         async with AsyncSession(engine) as session:
             users = UserRepository(session)
-            assert await users.menus_due("agent:x", "admin:y") == [MenuRow(2, "agent", None), MenuRow(3, "admin", None)]
+            versions = {("agent", None): "agent:x", ("admin", None): "admin:y"}
+            assert await users.menus_due(versions) == [MenuRow(2, "agent", None), MenuRow(3, "admin", None)]
             assert await users.set_command_menu(2, "agent:x", was=None)
             assert not await users.set_command_menu(2, "agent:z", was=None)  # the record moved meanwhile
-            assert await users.menus_due("agent:x", "admin:y") == [MenuRow(3, "admin", None)]
+            assert await users.menus_due(versions) == [MenuRow(3, "admin", None)]
+    finally:
+        await engine.dispose()
+
+
+async def test_0008_makes_everyone_who_chose_a_language_due_a_menu_in_it(dbs: Databases) -> None:
+    """Users who chose a language before 0008 have no menu of their own yet: the widened index
+    covers them and the reconcile finds them, in their language; a language with no menu of its
+    own counts as none chosen."""
+    from datetime import datetime, timezone
+
+    from db.repositories.users import MenuRow, UserRepository
+
+    url = await dbs.new()
+    await upgrade_to(url, "0007")
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    await _engine_run(url, lambda c: c.execute(Base.metadata.tables["users"].insert().values(
+        [dict(id=u, first_seen_at=at, role=r, language=lang, command_menu=menu)
+         for u, r, lang, menu in ((1, "user", None, None), (2, "user", "en", None), (3, "agent", "zh-CN", "agent:x"),
+                                  (4, "agent", "fr", "agent:x"), (5, "user", "zh-CN", "user@zh-CN:u"))])))
+    await upgrade_to(url)
+    assert await check(url) == []
+
+    def menu_index(conn):  # noqa: ANN001, ANN202
+        return next(i for i in inspect(conn).get_indexes("users") if i["name"] == "ix_users_menu")
+
+    where = str((await _engine_run(url, menu_index))["dialect_options"].get(
+        f"{'sqlite' if dbs.backend == 'sqlite' else 'postgresql'}_where"))
+    assert "language" in where and "command_menu" in where
+
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with AsyncSession(engine) as session:
+            versions = {("agent", None): "agent:x", ("user", "en"): "user@en:u", ("user", "zh-CN"): "user@zh-CN:u",
+                        ("agent", "en"): "agent@en:x", ("agent", "zh-CN"): "agent@zh-CN:x"}
+            # 1 keeps the default menu; 4's "fr" has no menu, so theirs is the agent menu they have.
+            assert await UserRepository(session).menus_due(versions) == [
+                MenuRow(2, "user", None, "en"), MenuRow(3, "agent", "agent:x", "zh-CN")]
     finally:
         await engine.dispose()
 
