@@ -13,8 +13,9 @@ bound user who has had none yet, while there are any), 40 % repayment_on_time an
 second_credit (for users who already had a first loan; at most 6 repayments each, the default
 program's cap), occurred_at = now. Each one pays the user's upline at levels 1 and 2 (held for
 the credit check, per the default program), queues a notice per entry, and a first loan checks
-the referrer's tiers under a row lock. The notes give the server's CPU time per event (this
-process, over the whole load run) and the SQL statements per event.
+the referrer's tiers under a row lock. The notes give the SQL statements per event and the CPU
+per event over the whole load run, by whom (this process, the load generator, the PostgreSQL
+server's processes), with the share of the cores left idle: bench/cpu.py.
 
 Baseline, same run: a second server built the same way (add_api_routes on a web.Application,
 same middleware, same signature checks and body reading) whose intake answers 202 without
@@ -26,12 +27,12 @@ import asyncio
 import json
 import random
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from bench.common import ROOT, ProblemCounter, Throughput, at_least, info, pg_dsn
+from bench.cpu import CpuSample, CpuSpent
 from bench.dataset import SEED, Forest, generate, load_postgresql, load_sqlite
 from bench.suite import Suite
 
@@ -108,7 +109,7 @@ async def _measure(suite: Suite, backend: str, forest: Forest, bodies_path) -> N
     shown = ", ".join(f"{k} {v:,}" for k, v in sorted(run.outcomes.items()))
     note = (f"{ours.describe()}; {workers}; answers: {shown}; {stored['entries']:,} ledger entries, "
             f"{stored['notices']:,} notices queued; server CPU {run.cpu_ms:.2f} ms and {per_event:.0f} SQL statements "
-            f"per event; forest {forest.n:,} users loaded in {seconds:.1f} s")
+            f"per event; {run.spent.per(run.answered, 'event', 'server', 'load generator')}; forest {forest.n:,} users loaded in {seconds:.1f} s")
     if problems:
         note += "; " + "; ".join(problems) + " — figure not trustworthy"
     figure = at_least("events", "events applied/s, signed HTTP API", backend, ours.rate, TARGET, "events/s", note)
@@ -152,7 +153,12 @@ class _LoadRun:
     statuses: Counter
     outcomes: Counter
     failures: list[str]
-    cpu_seconds: float  # this (the server's) process, over the whole run of the load generator
+    spent: CpuSpent  # over the whole run of the load generator, warm-up included
+
+    @property
+    def cpu_seconds(self) -> float:
+        """This (the server's) process."""
+        return self.spent.own
 
     @property
     def answered(self) -> int:
@@ -185,16 +191,16 @@ async def _load(suite: Suite, url: str, bodies_path) -> _LoadRun:  # noqa: ANN00
     config = suite.tmp / "loadgen.json"
     config.write_text(json.dumps({"url": url, "secret": SECRET, "bodies": str(bodies_path),
                                   "concurrency": s.concurrency, "seconds": s.seconds, "warmup": s.warmup}))
-    cpu = time.process_time()
+    start = CpuSample.now()
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.loadgen", str(config), cwd=ROOT,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
-    cpu = time.process_time() - cpu
+    spent = CpuSpent.between(start, CpuSample.now())
     if proc.returncode:
         raise RuntimeError(f"load generator failed: {err.decode(errors='replace')[-500:]}")
     r = json.loads(out)
     result = Throughput(r["done"], r["seconds"], r["latencies"], r["errors"], r["exhausted"])
-    return _LoadRun(result, Counter(r["statuses"]), Counter(r["outcomes"]), r["failures"], cpu)
+    return _LoadRun(result, Counter(r["statuses"]), Counter(r["outcomes"]), r["failures"], spent)
 
 
 async def _stored(app) -> dict[str, int]:  # noqa: ANN001

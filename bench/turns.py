@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from bench import feeders
 from bench.common import ProblemCounter, Throughput, at_least, make_app, run_for
+from bench.cpu import CpuSample, CpuSpent
 from bench.dataset import Forest
 from bench.stub import command_update_data
 from bot.runtime.heap import settle
@@ -48,8 +49,8 @@ async def run(suite: Suite) -> None:
                     bare = await _drive(suite, bare_feeder, kind, new_ids)
                 finally:
                     await bare_feeder.close()
-                ours, problems = await _ours(suite, url, runtime, kind, new_ids)
-                note = f"ours {ours.describe()}; bare {name} {bare.describe()}"
+                ours, cpu, problems = await _ours(suite, url, runtime, kind, new_ids)
+                note = f"ours {ours.describe()}; bare {name} {bare.describe()}; ours: {cpu}"
                 if bare.errors:
                     problems.append(f"{bare.errors} exceptions in bare {name}")
                 if problems:
@@ -74,7 +75,9 @@ async def _ours(suite: Suite, url: str, runtime: str, kind: str,
         settle()  # as `referral-bot run` does once it is up (bot/runtime/heap.py)
         first = next(new_ids)
         fed: list[int] = []
+        start = CpuSample.now()
         ours = await _drive(suite, feeder, kind, new_ids, fed)
+        spent = CpuSpent.between(start, CpuSample.now())
         problems = [f"{n} {what}" for n, what in ((watcher.count, "warnings/errors logged"),
                                                    (ours.errors, "exceptions")) if n]
         answer = "sendPhoto" if kind == "code" else "sendMessage"
@@ -90,7 +93,7 @@ async def _ours(suite: Suite, url: str, runtime: str, kind: str,
             await feeder.close()
         watcher.close()
         await app.close()
-    return ours, problems
+    return ours, spent.per(len(fed), "turn", "bot and feeder"), problems
 
 
 async def _drive(suite: Suite, feeder: feeders.Feeder, kind: str, new_ids: itertools.count,
