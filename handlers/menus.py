@@ -62,6 +62,11 @@ def menu_version(role: str, role_menus: list[tuple[str | None, list[BotCommand]]
     return f"{role}:{digest}" if chosen is None else f"{role}@{chosen}:{digest}"
 
 
+def in_each_language(version: str | None) -> bool:
+    """Whether a recorded menu was set in each language (no language chosen), as menu_version names it."""
+    return version is not None and "@" not in version.partition(":")[0]
+
+
 def _description(text: str) -> str:
     # A translator's long line must not cost everyone the menu: clipped, not refused.
     text = " ".join(text.split())

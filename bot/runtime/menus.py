@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable
 from bot.config import SUPPORTED_LOCALES
 from bot.services.menus import CommandMenus, MenuChange
 from bot.transport import BotCommand, RetryAfter, SendError, Transport
-from handlers.menus import LANGUAGES, menu_version, menus
+from handlers.menus import LANGUAGES, in_each_language, menu_version, menus
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -141,8 +141,8 @@ class MenuSync:
             return
         for language_code, commands in self._role_menus(change.role, change.language):
             await self.transport.set_commands(commands, language_code=language_code, chat_id=chat_id)
-        if change.language is not None:
+        if change.language is not None and in_each_language(change.was):
             # Telegram prefers the chat's menu for the app's language to its menu with none:
-            # any left from an agent's or admin's three would hide the chosen one.
+            # those left from an agent's or admin's three would hide the chosen one.
             for language_code in codes:
                 await self.transport.delete_commands(language_code=language_code, chat_id=chat_id)

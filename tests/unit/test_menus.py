@@ -13,7 +13,7 @@ from bot.services.audit import AuditLog
 from bot.transport import BadRequest, Forbidden, RetryAfter
 from db.models import User
 from handlers.help import ADMIN_COMMANDS, AGENT_COMMANDS, USER_COMMANDS
-from handlers.menus import MAX_COMMANDS, MAX_DESCRIPTION, menu, menus
+from handlers.menus import MAX_COMMANDS, MAX_DESCRIPTION, in_each_language, menu, menus
 from tests.support import callback, person
 from tests.unit.test_admin import ADMIN, admin, known, say
 from tests.unit.test_rewards_flow import A, B
@@ -138,8 +138,7 @@ async def test_choosing_a_language_gives_the_chat_its_menu_in_that_language_alon
     # Telegram would pick the zh default by the app's language; the chat's own menu wins over it
     assert chat_menus(transport, A) == {None: USER}
     assert described(transport, A)["code"] == app.i18n.t("en", "cmd-code")
-    assert sorted(calls_for(transport, A), key=str) == sorted(
-        [("set_commands", A, None), ("delete_commands", A, "zh"), ("delete_commands", A, "en")], key=str)
+    assert calls_for(transport, A) == [("set_commands", A, None)]  # they had no menu of their own to clear
     assert re.fullmatch(r"user@en:[0-9a-f]{8}", await recorded(app, A))
 
     await pipeline.handle(callback(person(A, f"U{A}", lang="zh-hans"), "lang:zh-CN"))
@@ -157,9 +156,12 @@ async def test_an_agent_with_a_chosen_language_gets_the_agent_menu_in_it_and_kee
     await known(pipeline, transport, A)
     await say(pipeline, transport, admin(), f"/promote {A} agent")
     assert chat_menus(transport, A) == {None: AGENT, "zh": AGENT, "en": AGENT}
+    before = len(transport.menu_calls)
     await pipeline.handle(callback(person(A, f"U{A}"), "lang:en"))
     # the three language menus go: Telegram would show the app language's one over the chosen
     assert chat_menus(transport, A) == {None: AGENT}
+    assert sorted(transport.menu_calls[before:], key=str) == sorted(
+        [("set_commands", A, None), ("delete_commands", A, "zh"), ("delete_commands", A, "en")], key=str)
     assert described(transport, A)["station"] == app.i18n.t("en", "cmd-agent-station")
     assert (await recorded(app, A)).startswith("agent@en:")
 
@@ -309,6 +311,13 @@ def test_the_menus_are_set_in_the_default_locale_without_a_language_code_and_in_
     assert [code for code, _ in built] == [None, "zh", "en"]
     assert built[0][1] == built[2][1] == menu(app.i18n, "agent", "en")
     assert built[1][1] == menu(app.i18n, "agent", "zh-CN")
+
+
+@pytest.mark.parametrize(("version", "expected"), [
+    (None, False), ("agent:0badc0de", True), ("admin:0badc0de", True), ("user@en:0badc0de", False),
+    ("agent@zh-CN:0badc0de", False)])
+def test_which_recorded_menus_were_set_in_each_language(version, expected):  # noqa: ANN001
+    assert in_each_language(version) is expected
 
 
 def test_a_description_over_telegrams_limit_is_clipped_not_refused(app, monkeypatch):
