@@ -55,8 +55,8 @@ class User(Base):
         CheckConstraint("role IN ('user', 'agent', 'admin')", name="role"),
         CheckConstraint("status IN ('active', 'frozen', 'blocked')", name="status"),
         Index("uq_users_external_id", "external_id", unique=True),
-        # Whose command menu may need setting or removing (bot/services/menus.py): agents, admins
-        # and whoever still has a menu of their own, a few among a million users.
+        # Whose command menu may need setting or removing (bot/services/menus.py): agents, admins,
+        # whoever chose a language, and whoever still has a menu of their own; not everyone else.
         Index("ix_users_menu", "id", sqlite_where=text(MENU_DUE), postgresql_where=text(MENU_DUE)),
     )
 

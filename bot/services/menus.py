@@ -43,8 +43,7 @@ class CommandMenus:
         role = "admin" if row.id in self.admin_ids else row.role
         # As menus_due reads it: a language with no menu of its own counts as none chosen.
         language = row.language if (role, row.language) in self.versions else None
-        menu = self.versions.get((role, language))
-        return MenuChange(row.id, role, menu, row.command_menu, language if menu is not None else None)
+        return MenuChange(row.id, role, self.versions.get((role, language)), row.command_menu, language)
 
     async def change_for(self, user_id: int) -> MenuChange | None:
         """What one user's menu must become; None when it already is, or the bot never met them."""
