@@ -59,7 +59,7 @@ async def _measure(suite: Suite, backend: str, forest: Forest, bodies_path) -> N
 
     from bot.api.app import add_api_routes
     from bot.config import load_settings
-    from bot.runtime.heap import settle
+    from bot.heap import settle
     from bot.runtime.launcher import _start_web, prepare
 
     url = await suite.scratch_database(backend, "events")
@@ -83,7 +83,7 @@ async def _measure(suite: Suite, backend: str, forest: Forest, bodies_path) -> N
         await noop.setup()
         await web.TCPSite(noop, "127.0.0.1", 0).start()
         runners.append(noop)
-        settle()  # as `referral-bot run` does once it is up (bot/runtime/heap.py)
+        settle()  # as `referral-bot run` does once it is up (bot/heap.py)
 
         base_run = await _load(suite, _url(noop), bodies_path)
         with _StatementCounter(app.engine) as statements:

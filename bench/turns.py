@@ -27,7 +27,7 @@ from bench.common import ProblemCounter, Throughput, at_least, make_app, run_for
 from bench.cpu import CpuSample, CpuSpent
 from bench.dataset import Forest
 from bench.stub import command_update_data
-from bot.runtime.heap import settle
+from bot.heap import settle
 from bench.suite import Suite
 from db.models import Binding
 
@@ -72,7 +72,7 @@ async def _ours(suite: Suite, url: str, runtime: str, kind: str,
     feeder = None
     try:
         feeder = await feeders.ours(runtime, app)
-        settle()  # as `referral-bot run` does once it is up (bot/runtime/heap.py)
+        settle()  # as `referral-bot run` does once it is up (bot/heap.py)
         first = next(new_ids)
         fed: list[int] = []
         start = CpuSample.now()

@@ -25,14 +25,23 @@ def db_error(exc: BaseException) -> typer.Exit:
     return fail(f"database error: {detail}")
 
 
-def run_db(coro):  # noqa: ANN001, ANN201
-    """asyncio.run(coro), with a database failure turned into one line and exit status 1."""
+def run_async(coro):  # noqa: ANN001, ANN201
+    """asyncio.run(coro), every command's way into its work: the collector, off while the command
+    imported (main), is back on for the work, which may be a long file (bot/heap.py)."""
     import asyncio
 
+    from bot.heap import settle
+
+    settle(collect=False)
+    return asyncio.run(coro)
+
+
+def run_db(coro):  # noqa: ANN001, ANN201
+    """run_async(coro), with a database failure turned into one line and exit status 1."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        return asyncio.run(coro)
+        return run_async(coro)
     except (SQLAlchemyError, OSError) as exc:
         raise db_error(exc) from None
 

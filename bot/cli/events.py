@@ -14,7 +14,6 @@ Only Typer is imported with this module; the rest when the command runs.
 """
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import typer
+
+from bot.cli.common import run_async
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -189,7 +190,7 @@ def import_command(
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        report = asyncio.run(_run(path, settings))
+        report = run_async(_run(path, settings))
     except ImportAborted as exc:
         _print_report(exc.report, source)
         print(f"stopped at line {exc.report.failed_at}: the lines before it were applied; "

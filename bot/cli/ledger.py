@@ -8,10 +8,11 @@ App comes from the launcher's `prepare` (no Telegram library is imported).
 """
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import typer
+
+from bot.cli.common import run_async
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -77,7 +78,7 @@ def check_command(
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        report = asyncio.run(_check(settings, replay=not skip_replay))
+        report = run_async(_check(settings, replay=not skip_replay))
     except ConfigError as exc:
         raise _fail(f"configuration error: {exc}", 2) from None
     except (SQLAlchemyError, OSError) as exc:

@@ -13,7 +13,6 @@ A bad setting ends any command with one line on stderr and exit status 2.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 
 import typer
@@ -22,7 +21,7 @@ from bot.cli.admin import demote, freeze, promote, unfreeze
 from bot.cli.audit import audit
 from bot.cli.common import db_error as _db_error
 from bot.cli.common import fail as _fail
-from bot.cli.common import require_database, run_db
+from bot.cli.common import require_database, run_async, run_db
 from bot.cli.broadcast import broadcast
 from bot.cli.export import export
 from bot.cli.events import events_app  # Typer only; the command imports the rest when it runs
@@ -73,7 +72,7 @@ def migrate() -> None:
     from db.migrate import upgrade_to
 
     try:
-        result = asyncio.run(upgrade_to(settings.database_url))
+        result = run_async(upgrade_to(settings.database_url))
     except (SQLAlchemyError, OSError) as exc:
         raise _db_error(exc) from None
     if result.changed:
@@ -135,7 +134,7 @@ def demo(
     if users > MAX_USERS:
         raise _fail(f"--users: at most {MAX_USERS}", 2)
     try:
-        report = asyncio.run(seed(settings.database_url, users=users, levels=settings.referral_levels))
+        report = run_async(seed(settings.database_url, users=users, levels=settings.referral_levels))
     except (SQLAlchemyError, OSError) as exc:
         raise _db_error(exc) from None
 
@@ -162,7 +161,13 @@ def demo(
 
 
 def main() -> None:
-    app(prog_name="referral-bot")
+    from bot import heap
+
+    heap.hold()  # until the command's imports are done: run_async settles (bot/heap.py)
+    try:
+        app(prog_name="referral-bot")
+    finally:
+        heap.at_exit()
 
 
 if __name__ == "__main__":

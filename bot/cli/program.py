@@ -9,12 +9,11 @@ the announcements. Refusals are one line on stderr, exit status 2.
 """
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
 
-from bot.cli.common import fail
+from bot.cli.common import fail, run_async
 
 program_app = typer.Typer(help="The reward program's versions: publish the next one with notice.", no_args_is_help=True)
 
@@ -71,7 +70,7 @@ def publish_command(
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"{file}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     try:
-        proposal, queued = asyncio.run(_publish(settings, source, str(file), effective, urgent))
+        proposal, queued = run_async(_publish(settings, source, str(file), effective, urgent))
     except (PublishRefused, ProgramError) as exc:
         raise _fail(f"not published: {exc}") from None
     except (SQLAlchemyError, OSError) as exc:
@@ -118,7 +117,7 @@ def list_command() -> None:
     from bot.services.rewards.publishing import local
 
     try:
-        rows = asyncio.run(_listing(settings))
+        rows = run_async(_listing(settings))
     except (SQLAlchemyError, OSError) as exc:
         from bot.cli.common import db_error as _db_error
 

@@ -5,15 +5,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.config import Settings
+# Imported with this module (which `user` imports when it runs), not in the coroutine: before
+# run_db, while the collector is still held (bot/heap.py).
+from bot.services.profile import ProfileService
+from bot.services.rewards.program import load_program
+from bot.services.rewards.programs import ProgramBook
+from db.engine import make_engine, make_sessionmaker
+from db.uow import UnitOfWork
 
 
 async def lookup(settings: Settings, telegram_id: int) -> dict[str, Any] | None:
-    from bot.services.profile import ProfileService
-    from bot.services.rewards.program import load_program
-    from bot.services.rewards.programs import ProgramBook
-    from db.engine import make_engine, make_sessionmaker
-    from db.uow import UnitOfWork
-
     engine = make_engine(settings.database_url)
     try:
         async with UnitOfWork(make_sessionmaker(engine)) as uow:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import ConfigError, Settings
-from bot.runtime.heap import settle
+from bot.heap import settle
 from bot.runtime.jobs import checkpoint_ledgers, follow_broadcasts, notify_matured, reconcile_menus, send_tips
 from bot.runtime.loop import run as run_on_loop
 from bot.runtime.pipeline import Pipeline

@@ -17,7 +17,7 @@ async def test_start_gets_an_answer(bot_proc: BotHarness, new_user):
 
 async def test_the_bot_runs_on_uvloop_with_its_start_up_heap_frozen(bot_proc: BotHarness, new_user):
     """EVENT_LOOP is unset in the bot's environment: `run` takes uvloop, which is installed here,
-    and says so at start-up; then it freezes what start-up built (bot/runtime/heap.py)."""
+    and says so at start-up; then it freezes what start-up built (bot/heap.py)."""
     [reply] = await bot_proc.send(new_user(), "/help")
     assert reply.text
     log = bot_proc.log_text()
