@@ -6,7 +6,8 @@ the repositories run on every turn and every event that costs about as much
 as the round trip itself. `run` executes on the session's connection (same
 transaction) and flushes pending ORM objects first, as autoflush would.
 
-An UPDATE or DELETE of a table someone watches with db.engine.on_write (the
+`on` is a unit of work's Transaction (its connection, until something made the ORM session) or
+a session. An UPDATE or DELETE of a table someone watches with db.engine.on_write (the
 read cache: `users`, `codes`) is sent through `session.execute` instead, where
 that hook hears it.
 
@@ -22,15 +23,32 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import SessionTransaction
 
 from db import direct
+from db.transaction import Transaction
 
 
-async def run(session: AsyncSession, statement: Any, params: Any = None) -> Result | direct.Result:
-    if (getattr(statement, "is_dml", False) and not statement.is_insert
-            and statement.table.name in getattr(session.sync_session, "watched_tables", ())):
+async def run(on: Transaction | AsyncSession, statement: Any, params: Any = None) -> Result | direct.Result:
+    """Runs `statement` in a unit of work's transaction (db.transaction), or a session's."""
+    if type(on) is Transaction:
+        session = on.joined
+        if session is None:
+            if _watched(statement, on.watched_tables):
+                return await on.session.execute(statement, params)
+            return await _on(await on.connection(), statement, params)
+    else:
+        session = on
+    if _watched(statement, getattr(session.sync_session, "watched_tables", ())):
         return await session.execute(statement, params)
     if session.new or session.deleted or session.dirty:
         await session.flush()
-    conn = await _connection(session)
+    return await _on(await _connection(session), statement, params)
+
+
+def _watched(statement: Any, tables: Any) -> bool:
+    return (getattr(statement, "is_dml", False) and not statement.is_insert
+            and statement.table.name in tables)
+
+
+async def _on(conn: AsyncConnection, statement: Any, params: Any) -> Result | direct.Result:
     dialect = conn.dialect
     many = isinstance(params, list)
     if direct.supports(dialect, many=many) and not conn.sync_engine.echo:

@@ -46,7 +46,7 @@ def on_write(sessionmaker: async_sessionmaker[AsyncSession], table: str, callbac
     """Calls `callback` when a session of `sessionmaker` runs an UPDATE or DELETE on `table`,
     and again when that session commits: a reader between the two saw the old row."""
     session_class = sessionmaker.kw["sync_session_class"]
-    flag = f"wrote:{table}"
+    flag = object()  # this registration's own: two callbacks on one table each hear the commit
     # db.core.run sends UPDATE/DELETE of these tables through the session, where this hook hears them.
     session_class.watched_tables = getattr(session_class, "watched_tables", frozenset()) | {table}
 

@@ -1,4 +1,4 @@
-"""Unit of work: one session and transaction per update (or per API call), with its repositories."""
+"""Unit of work: one transaction per update (or per API call), with its repositories (db/transaction.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -23,13 +23,14 @@ from db.repositories.referrals import ReferralRepository
 from db.repositories.stations import StationRepository
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
+from db.transaction import Transaction
 
 R = TypeVar("R")
 
 
 def _repository(cls: type[R]) -> "cached_property[R]":
     def build(uow: "UnitOfWork") -> R:
-        return cls(uow.session)  # type: ignore[call-arg]
+        return cls(uow.tx)  # type: ignore[call-arg]
     return cached_property(build)
 
 
@@ -38,6 +39,9 @@ class UnitOfWork:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        # Connects at its first statement, and makes an ORM session only if one is asked for: a
+        # turn that reads only cached rows (bot.services.read_cache) never takes a connection.
+        self.tx = Transaction(sessionmaker)
 
     async def __aenter__(self) -> "UnitOfWork":
         # SQLite has one connection; asyncio.Queue (the pool) lets a returning task barge ahead of
@@ -54,21 +58,16 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        session = self.__dict__.get("session")
         try:
-            if session is not None and session.in_transaction():
-                await session.rollback()
+            await self.tx.close()
         finally:
-            if session is not None:
-                await session.close()
             if self._fifo is not None:
                 self._fifo.release()
 
-    @cached_property
+    @property
     def session(self) -> AsyncSession:
-        # Made at first use, and it begins at its first statement (no explicit BEGIN): a turn that
-        # reads only cached rows (bot.services.read_cache) never builds a session or takes a connection.
-        return self._sessionmaker()
+        """The ORM session, made at first use, in the transaction's connection if it has one."""
+        return self.tx.session
 
     # Repositories are built when first used: most units of work use two or three of them.
     users = _repository(UserRepository)
@@ -88,12 +87,10 @@ class UnitOfWork:
     qualified = _repository(QualifiedRepository)
 
     async def commit(self) -> None:
-        if "session" in self.__dict__:
-            await self.session.commit()
+        await self.tx.commit()
 
     async def rollback(self) -> None:
-        if "session" in self.__dict__:
-            await self.session.rollback()
+        await self.tx.rollback()
 
     def savepoint(self):  # noqa: ANN201
         """A nested transaction, so a constraint violation (a lost race) doesn't poison the outer one."""

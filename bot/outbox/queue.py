@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.core import run
 from db.dialect import INSERTS
 from db.models import OutboxMessage, User
+from db.transaction import Transaction
 
 # Lower sends first.
 PRIORITY_TRANSACTIONAL = 0  # join and reward notices
@@ -59,7 +60,7 @@ def unwanted_now(*, kind: str, priority: int, status: str | None, tips_enabled: 
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: AsyncSession | Transaction,
     *,
     chat_id: int,
     kind: str,
@@ -87,7 +88,7 @@ async def enqueue(
     return row is not None and row.state == "pending"
 
 
-async def enqueue_many(session: AsyncSession, messages: list[Queued], now: datetime) -> None:
+async def enqueue_many(session: AsyncSession | Transaction, messages: list[Queued], now: datetime) -> None:
     """enqueue for several messages with dedup keys, in one statement (an event's notices)."""
     if not messages:
         return

@@ -199,6 +199,6 @@ class BindingService:
                     counts[(ancestor, depth)] += 1
         await refs.insert_closure(rows)
         await refs.bump_counts(dict(counts))
-        await enqueue(self.uow.session, chat_id=referrer_id, kind=notice.kind, text_key=notice.text_key,
+        await enqueue(self.uow.tx, chat_id=referrer_id, kind=notice.kind, text_key=notice.text_key,
                       args=notice.args, now=now, priority=notice.priority, dedup_key=notice.dedup_key)
         return True

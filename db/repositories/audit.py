@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,7 @@ _COLUMNS = (AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.via, A
             AuditEntry.target, AuditEntry.reason, AuditEntry.detail)
 
 
-class AuditRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AuditRepository(Repository):
     async def append(self, *, at: datetime, actor_id: int | None, via: str, action: str,
                      target: str | None, reason: str | None, detail: dict) -> None:
         await self.session.execute(insert(AuditEntry).values(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.core import run
@@ -23,6 +22,7 @@ from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
 from db.repositories.groups import first_link_owner_query
 from db.repositories.users import UserRow
 from db.types import UTCDateTime
+from db.repositories.base import Repository
 
 MAX_UPLINE = 2  # the referrer's ancestors a binding can need: REFERRAL_LEVELS is capped at 3
 
@@ -99,15 +99,12 @@ _SNAPSHOT = _build()
 _N_CODE, _N_USER = len(CODE_COLUMNS), 11
 
 
-class BindingSnapshotRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class BindingSnapshotRepository(Repository):
     async def read(self, code: str, referee_id: int, *, day_from: datetime, hour_from: datetime,
                    burst_from: datetime, max_hops: int = 100_000) -> BindingSnapshot | None:
         """None when no such code exists."""
         # Core, not the ORM: this row needs no entity loading, and the ORM layer costs as much again.
-        row = (await run(self.session, _SNAPSHOT, {
+        row = (await run(self.tx, _SNAPSHOT, {
             "code": code, "rid": referee_id, "max_hops": max_hops,
             "day_from": day_from, "hour_from": hour_from, "burst_from": burst_from})).first()
         if row is None:

@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import AsyncIterator
 
 from sqlalchemy import and_, func, insert, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import LedgerCheckpoint, LedgerCheckpointSum, LedgerEntry
+from db.dialect import dialect_name
+from db.repositories.base import Repository
 
 EARNING_KINDS = ("reward", "tier_bonus")
 SUMMED_KINDS = EARNING_KINDS + ("payout",)
@@ -72,10 +73,7 @@ def settled(upto_entry_id: int, as_of: datetime, approved_at: datetime | None): 
     return and_(e.id <= upto_entry_id, or_(e.kind == "payout", and_(*earning)))
 
 
-class CheckpointRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class CheckpointRepository(Repository):
     async def latest(self, user_id: int) -> Checkpoint | None:
         """The newest checkpoint with its sums, in one statement (None if the user has none)."""
         c = LedgerCheckpoint
@@ -115,7 +113,7 @@ class CheckpointRepository:
         ones waiting for a moment). The caller commits right after, releasing it. SQLite has one
         writer, so what a reader sees has no gaps to fill later.
         """
-        if self.session.get_bind().dialect.name == "postgresql":
+        if dialect_name(self.tx) == "postgresql":
             await self.session.execute(text("LOCK TABLE ledger_entries IN SHARE MODE"))
         return (await self.session.execute(
             select(func.max(LedgerEntry.id)).where(LedgerEntry.beneficiary_id == user_id))).scalar()

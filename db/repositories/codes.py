@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Code
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,7 @@ _COLUMNS = (Code.id, Code.code, Code.owner_id, Code.kind, Code.label, Code.activ
 _BY_CODE = select(*_COLUMNS).where(Code.code == bindparam("code"))
 
 
-class CodeRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class CodeRepository(Repository):
     async def by_code(self, code: str) -> CodeRow | None:
         row = (await self.session.execute(_BY_CODE, {"code": code})).first()
         return CodeRow(*row) if row else None

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
 from db.models import ChatDraft
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,8 @@ class DraftRow:
     updated_at: datetime
 
 
-class DraftRepository:
+class DraftRepository(Repository):
     """One dialogue in progress per admin; starting another replaces it."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def get(self, user_id: int) -> DraftRow | None:
         row = (await self.session.execute(
@@ -31,7 +28,7 @@ class DraftRepository:
         return DraftRow(*row) if row else None
 
     async def put(self, user_id: int, kind: str, data: dict, now: datetime) -> None:
-        stmt = insert_for(self.session, ChatDraft).values(user_id=user_id, kind=kind, data=data, updated_at=now)
+        stmt = insert_for(self.tx, ChatDraft).values(user_id=user_id, kind=kind, data=data, updated_at=now)
         stmt = stmt.on_conflict_do_update(index_elements=[ChatDraft.user_id],
                                           set_={"kind": kind, "data": data, "updated_at": now})
         await self.session.execute(stmt)

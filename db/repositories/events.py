@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import Event
 from db.types import UTCDateTime
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,7 @@ _REVERSALS_WAITING = select(*_COLUMNS).where(
     Event.target_key == bindparam("target"), Event.outcome == "pending_target").order_by(Event.id)
 
 
-class EventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class EventRepository(Repository):
     async def insert(self, *, key: str, type: str, occurred_at: datetime, received_at: datetime,
                      telegram_id: int | None, external_id: str | None, target_key: str | None,
                      amount_fen: int | None, body: str, canonical: str) -> EventRow | None:
@@ -67,7 +64,7 @@ class EventRepository:
 
         Built from what was written rather than read back: one statement less per event.
         """
-        row = (await run(self.session, _INSERT[dialect_name(self.session)], dict(
+        row = (await run(self.tx, _INSERT[dialect_name(self.tx)], dict(
             key=key, type=type, occurred_at=occurred_at, received_at=received_at, telegram_id=telegram_id,
             external_id=external_id, target_key=target_key, amount_fen=amount_fen, body=body,
             canonical=canonical, outcome="ignored", waiting_key=key,
@@ -78,7 +75,7 @@ class EventRepository:
                         canonical, "ignored", reversal_waiting=bool(row[1]))
 
     async def by_key(self, key: str) -> EventRow | None:
-        row = (await run(self.session, _BY_KEY, {"key": key})).first()
+        row = (await run(self.tx, _BY_KEY, {"key": key})).first()
         return EventRow(*row) if row else None
 
     async def get(self, event_id: int) -> EventRow | None:
@@ -89,14 +86,14 @@ class EventRepository:
                           detail: str | None = None, applied_at: datetime | None = None) -> None:
         params = {"eid": event_id, "new_outcome": outcome, "new_detail": detail, "new_applied_at": applied_at}
         if user_id is None:
-            await run(self.session, _SET_OUTCOME, params)
+            await run(self.tx, _SET_OUTCOME, params)
         else:
-            await run(self.session, _SET_OUTCOME_AND_USER, {**params, "new_user_id": user_id})
+            await run(self.tx, _SET_OUTCOME_AND_USER, {**params, "new_user_id": user_id})
 
     async def mark_applied(self, event_id: int, type: str, *, user_id: int, applied_at: datetime) -> int:
         """set_outcome(applied) for the user; returns how many other events of this type the user
         had applied. Under the user's row lock (UserRepository.lock), that count is final."""
-        return (await run(self.session, _MARK_APPLIED, {
+        return (await run(self.tx, _MARK_APPLIED, {
             "eid": event_id, "of_type": type, "new_outcome": "applied", "new_detail": None, "new_applied_at": applied_at,
             "new_user_id": user_id})).scalar_one()
 
@@ -115,7 +112,7 @@ class EventRepository:
         return [EventRow(*r) for r in rows]
 
     async def reversals_waiting_for(self, target_key: str) -> list[EventRow]:
-        rows = await run(self.session, _REVERSALS_WAITING, {"target": target_key})
+        rows = await run(self.tx, _REVERSALS_WAITING, {"target": target_key})
         return [EventRow(*r) for r in rows]
 
     async def applied_in_order(self) -> list[tuple[int, str]]:

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.models import Binding, Event, FraudFlag, GroupJoin, GroupLink, ReferralClosure, User
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,12 @@ _OPEN_OF = (select(*_COLUMNS)
 _SET_EVIDENCE = update(FraudFlag).where(FraudFlag.id == bindparam("fid")).values(evidence=bindparam("ev"))
 
 
-class FlagRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class FlagRepository(Repository):
     # -- signals' counts -----------------------------------------------------------------------
 
     async def binding_times(self, referrer_id: int, since: datetime, limit: int) -> list[datetime]:
         """The newest binding times under a referrer since `since`, oldest first (a flag's timeline)."""
-        rows = await run(self.session, _BINDING_TIMES, {"rid": referrer_id, "since": since, "lim": limit})
+        rows = await run(self.tx, _BINDING_TIMES, {"rid": referrer_id, "since": since, "lim": limit})
         return sorted(r[0] for r in rows)
 
     async def referee_activity(self, referrer_id: int) -> tuple[int, int]:
@@ -119,26 +116,26 @@ class FlagRepository:
 
     async def open_ids(self, user_id: int) -> tuple[int, ...]:
         """The user's open flags, oldest first: (usually) none, one index probe."""
-        rows = await run(self.session, _OPEN_IDS, {"uid": user_id})
+        rows = await run(self.tx, _OPEN_IDS, {"uid": user_id})
         return tuple(r[0] for r in rows)
 
     async def earliest_open(self, user_id: int, *, share_lock: bool = False) -> int | None:
         """The flag a new earning of theirs is held by. The share lock makes a reject that is deciding
         that flag wait for (or be waited on by) this transaction, so no held entry slips past it."""
-        return (await run(self.session, _EARLIEST[share_lock], {"uid": user_id})).scalar_one_or_none()
+        return (await run(self.tx, _EARLIEST[share_lock], {"uid": user_id})).scalar_one_or_none()
 
     async def earliest_open_of(self, user_ids: list[int]) -> dict[int, int]:
         """earliest_open(share_lock=True) for several users in one statement: {user: flag} for those with one."""
         if not user_ids:
             return {}
-        rows = await run(self.session, _EARLIEST_OPEN, {"ids": list(user_ids)})
+        rows = await run(self.tx, _EARLIEST_OPEN, {"ids": list(user_ids)})
         earliest: dict[int, int] = {}
         for flag_id, user_id in rows:
             earliest.setdefault(user_id, flag_id)
         return earliest
 
     async def open_of(self, user_id: int, kind: str) -> FlagRow | None:
-        row = (await run(self.session, _OPEN_OF, {"uid": user_id, "kind": kind})).first()
+        row = (await run(self.tx, _OPEN_OF, {"uid": user_id, "kind": kind})).first()
         return FlagRow(*row) if row else None
 
     async def insert_open(self, user_id: int, kind: str, evidence: dict, now: datetime) -> int | None:
@@ -153,7 +150,7 @@ class FlagRepository:
             return None
 
     async def set_evidence(self, flag_id: int, evidence: dict) -> None:
-        await run(self.session, _SET_EVIDENCE, {"fid": flag_id, "ev": evidence})
+        await run(self.tx, _SET_EVIDENCE, {"fid": flag_id, "ev": evidence})
 
     async def decide(self, flag_id: int, state: str, *, by: int | None, at: datetime, reason: str | None) -> bool:
         """open → approved | rejected, once; False if it was already decided."""

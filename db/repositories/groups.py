@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, case, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.core import run
 from db.dialect import insert_for
 from db.models import Group, GroupJoin, GroupLink, GroupMember
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,7 @@ def first_link_owner_query(user_id):  # noqa: ANN001, ANN201
 _FIRST_LINK_OWNER = first_link_owner_query(bindparam("uid"))
 
 
-class GroupRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class GroupRepository(Repository):
     # -- groups ---------------------------------------------------------------------
     async def get(self, chat_id: int) -> GroupRow | None:
         row = (await self.session.execute(select(*_GROUP).where(Group.chat_id == chat_id))).first()
@@ -71,13 +68,13 @@ class GroupRepository:
                       now: datetime) -> None:
         """The bot's own membership as Telegram reported it (my_chat_member, or a live look-up)."""
         values = dict(title=title[:256], type=type, bot_status=bot_status, can_invite=can_invite, updated_at=now)
-        stmt = insert_for(self.session, Group).values(chat_id=chat_id, **values)
+        stmt = insert_for(self.tx, Group).values(chat_id=chat_id, **values)
         await self.session.execute(stmt.on_conflict_do_update(index_elements=[Group.chat_id], set_=values))
 
     async def ensure(self, *, chat_id: int, title: str, type: str, bot_status: str, now: datetime) -> None:
         """A row for a group the bot hears from without having seen itself added (it joined before
         this feature, or the update was lost); its rights stay unknown (no invite right) until checked."""
-        stmt = insert_for(self.session, Group).values(chat_id=chat_id, title=title[:256], type=type,
+        stmt = insert_for(self.tx, Group).values(chat_id=chat_id, title=title[:256], type=type,
                                                       bot_status=bot_status, can_invite=False, updated_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=[Group.chat_id]))
 
@@ -95,7 +92,7 @@ class GroupRepository:
 
     # -- members ---------------------------------------------------------------------
     async def set_member(self, chat_id: int, user_id: int, present: bool, now: datetime) -> None:
-        stmt = insert_for(self.session, GroupMember).values(chat_id=chat_id, user_id=user_id, present=present,
+        stmt = insert_for(self.tx, GroupMember).values(chat_id=chat_id, user_id=user_id, present=present,
                                                             updated_at=now)
         await self.session.execute(stmt.on_conflict_do_update(
             index_elements=[GroupMember.chat_id, GroupMember.user_id], set_={"present": present, "updated_at": now}))
@@ -127,7 +124,7 @@ class GroupRepository:
 
     async def add_link(self, *, chat_id: int, owner_id: int, url: str, name: str, now: datetime) -> LinkRow:
         """Stores a new link; when a racing /invite stored one first, that one is kept and returned."""
-        stmt = insert_for(self.session, GroupLink).values(chat_id=chat_id, owner_id=owner_id, invite_link=url,
+        stmt = insert_for(self.tx, GroupLink).values(chat_id=chat_id, owner_id=owner_id, invite_link=url,
                                                           name=name[:32], created_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing())
         row = await self.link_of(chat_id, owner_id)
@@ -138,7 +135,7 @@ class GroupRepository:
     async def add_join(self, *, chat_id: int, user_id: int, link_id: int | None, is_bot: bool,
                        now: datetime) -> bool:
         """The first join of this person to this group; False (nothing changes) for a rejoin."""
-        stmt = insert_for(self.session, GroupJoin).values(chat_id=chat_id, user_id=user_id, link_id=link_id,
+        stmt = insert_for(self.tx, GroupJoin).values(chat_id=chat_id, user_id=user_id, link_id=link_id,
                                                           is_bot=is_bot, joined_at=now)
         result = await self.session.execute(stmt.on_conflict_do_nothing(
             index_elements=[GroupJoin.chat_id, GroupJoin.user_id]))
@@ -152,7 +149,7 @@ class GroupRepository:
 
     async def first_link_owner(self, user_id: int) -> int | None:
         """Whose link this person first joined a group through (any group), if anyone's."""
-        row = (await run(self.session, _FIRST_LINK_OWNER, {"uid": user_id})).first()
+        row = (await run(self.tx, _FIRST_LINK_OWNER, {"uid": user_id})).first()
         return row[0] if row else None
 
     async def link_joins(self, chat_id: int, joined_from: datetime, joined_to: datetime) -> list[JoinRow]:
@@ -184,7 +181,7 @@ class GroupRepository:
         return True
 
     async def _merge_group(self, source: GroupRow, new: int, now: datetime) -> None:
-        stmt = insert_for(self.session, Group).values(
+        stmt = insert_for(self.tx, Group).values(
             chat_id=new, title=source.title, type="supergroup", bot_status=source.bot_status,
             can_invite=source.can_invite, top_enabled=source.top_enabled, last_top_at=source.last_top_at,
             updated_at=now)

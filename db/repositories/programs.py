@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert_for
 from db.models import ProgramVersion, RuleAck, User
+from db.dialect import dialect_name
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,7 @@ _COLUMNS = (ProgramVersion.version, ProgramVersion.source, ProgramVersion.rules,
             ProgramVersion.effective_at, ProgramVersion.published_at)
 
 
-class ProgramRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ProgramRepository(Repository):
     async def get(self, version: int) -> ProgramRow | None:
         row = (await self.session.execute(select(*_COLUMNS).where(ProgramVersion.version == version))).first()
         return ProgramRow(*row) if row else None
@@ -49,7 +47,7 @@ class ProgramRepository:
     async def insert_if_absent(self, *, version: int, source: str, rules: dict, effective_at: datetime,
                                now: datetime, published_by: int | None = None,
                                urgent_reason: str | None = None) -> bool:
-        stmt = insert_for(self.session, ProgramVersion).values(
+        stmt = insert_for(self.tx, ProgramVersion).values(
             version=version, source=source, rules=rules, effective_at=effective_at, published_at=now,
             published_by=published_by, urgent_reason=urgent_reason,
         ).on_conflict_do_nothing(index_elements=[ProgramVersion.version])
@@ -58,7 +56,7 @@ class ProgramRepository:
     async def lock_publishing(self) -> None:
         """Serialises publishers until commit, so two can't both pass "newer than the latest" (PostgreSQL;
         SQLite has one writer, and a pilot one operator)."""
-        if self.session.bind.dialect.name == "postgresql":
+        if dialect_name(self.tx) == "postgresql":
             await self.session.execute(select(func.pg_advisory_xact_lock(PUBLISH_LOCK)))
 
     async def latest(self) -> ProgramRow | None:
@@ -83,7 +81,7 @@ class ProgramRepository:
 
         users.rules_version_ack follows: the highest version the user acknowledged.
         """
-        stmt = insert_for(self.session, RuleAck).values(user_id=user_id, version=version, acked_at=now) \
+        stmt = insert_for(self.tx, RuleAck).values(user_id=user_id, version=version, acked_at=now) \
             .on_conflict_do_nothing(index_elements=[RuleAck.user_id, RuleAck.version])
         if (await self.session.execute(stmt)).rowcount != 1:
             return False

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import Binding, Event, QualifiedReferee
+from db.repositories.base import Repository
 
 # The table, not the mapped class: these statements load no objects, and an INSERT ... SELECT on the
 # class would take the ORM's bulk-insert path.
@@ -40,12 +40,9 @@ _capped = select(Q.referee_id).where(Q.referrer_id == bindparam("rid")).limit(bi
 _COUNT_CAPPED = select(func.count()).select_from(_capped)
 
 
-class QualifiedRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class QualifiedRepository(Repository):
     async def add(self, *, referee_id: int, referrer_id: int, event_id: int, at: datetime) -> None:
-        await run(self.session, _ADD[dialect_name(self.session)],
+        await run(self.tx, _ADD[dialect_name(self.tx)],
                   {"referee_id": referee_id, "referrer_id": referrer_id, "event_id": event_id, "qualified_at": at})
 
     async def drop(self, event_id: int) -> int | None:
@@ -58,10 +55,10 @@ class QualifiedRepository:
 
     async def requalify(self, referee_id: int) -> None:
         """Writes the referee's row from their events and binding, if they qualify and have none."""
-        await self.session.execute(_REQUALIFY[dialect_name(self.session)], {"uid": referee_id})
+        await self.session.execute(_REQUALIFY[dialect_name(self.tx)], {"uid": referee_id})
 
     async def count(self, referrer_id: int, cap: int | None = None) -> int:
         """The referrer's qualified referees; with `cap`, min(count, cap)."""
         if cap is None:
-            return (await run(self.session, _COUNT, {"rid": referrer_id})).scalar_one()
-        return (await run(self.session, _COUNT_CAPPED, {"rid": referrer_id, "cap": cap})).scalar_one()
+            return (await run(self.tx, _COUNT, {"rid": referrer_id})).scalar_one()
+        return (await run(self.tx, _COUNT_CAPPED, {"rid": referrer_id, "cap": cap})).scalar_one()

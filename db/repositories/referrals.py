@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, literal, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import Binding, ReferralClosure, ReferralCount, User
 from db.types import UTCDateTime
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,7 @@ class Notice:
     dedup_key: str
 
 
-class ReferralRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ReferralRepository(Repository):
     async def binding_of(self, referee_id: int) -> BindingRow | None:
         row = (await self.session.execute(_BINDING_OF, {"rid": referee_id})).first()
         return BindingRow(*row) if row else None
@@ -125,13 +122,13 @@ class ReferralRepository:
         label: str | None = None,
     ) -> bool:
         """False when the referee already has a binding (a racing delivery won)."""
-        result = await run(self.session, _ADD_BINDING[dialect_name(self.session)], dict(
+        result = await run(self.tx, _ADD_BINDING[dialect_name(self.tx)], dict(
             referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, source=source, bound_at=now, label=label))
         return result.rowcount == 1
 
     @property
     def writes_edge_in_one_statement(self) -> bool:
-        return dialect_name(self.session) == "postgresql"
+        return dialect_name(self.tx) == "postgresql"
 
     async def add_leaf_edge(self, *, referee_id: int, referrer_id: int, code_id: int | None, source: str,
                             now: datetime, label: str | None, ancestors: list[int], notice: Notice) -> bool:
@@ -140,7 +137,7 @@ class ReferralRepository:
         the count bumps and the referrer's notice in one round trip. False when a racing delivery
         bound the referee first; then nothing was written."""
         depths = list(range(1, len(ancestors) + 1))
-        written = await run(self.session, _ADD_EDGE_PG, dict(
+        written = await run(self.tx, _ADD_EDGE_PG, dict(
             referee=referee_id, referrer=referrer_id, code_id=code_id, source=source, now=now, label=label,
             ancestors=ancestors, depths=depths, kind=notice.kind, priority=notice.priority,
             text_key=notice.text_key, args=json.dumps(notice.args), dedup_key=notice.dedup_key))
@@ -148,7 +145,7 @@ class ReferralRepository:
 
     async def upline(self, user_id: int, max_depth: int) -> list[int]:
         """Ancestors nearest first, up to max_depth: one index look-up on the closure's key."""
-        rows = await run(self.session, _UPLINE, {"uid": user_id, "maxd": max_depth})
+        rows = await run(self.tx, _UPLINE, {"uid": user_id, "maxd": max_depth})
         return [r[0] for r in rows]
 
     async def subtree(self, user_id: int, max_depth: int) -> list[tuple[int, int, datetime]]:
@@ -160,18 +157,18 @@ class ReferralRepository:
         """rows: (descendant, depth, ancestor, bound_at)."""
         if not rows:
             return
-        await run(self.session, _ADD_CLOSURE[dialect_name(self.session)],
+        await run(self.tx, _ADD_CLOSURE[dialect_name(self.tx)],
                   [dict(descendant_id=d, depth=k, ancestor_id=a, bound_at=t) for d, k, a, t in rows])
 
     async def bump_counts(self, increments: dict[tuple[int, int], int]) -> None:
         """Adds to (user, depth) counters in the binding transaction."""
         if not increments:
             return
-        await run(self.session, _BUMP[dialect_name(self.session)], [
+        await run(self.tx, _BUMP[dialect_name(self.tx)], [
             dict(user_id=u, depth=d, count=n) for (u, d), n in sorted(increments.items())])
 
     async def counts(self, user_id: int) -> dict[int, int]:
-        rows = await run(self.session, _COUNTS, {"uid": user_id})
+        rows = await run(self.tx, _COUNTS, {"uid": user_id})
         return {int(d): int(c) for d, c in rows}
 
     async def referees(self, user_id: int, depth: int, limit: int, offset: int = 0,

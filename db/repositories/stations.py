@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, and_, bindparam, case, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import Binding, Code, CodeVisit, Event, User
 from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
 from db.types import UTCDateTime
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,7 @@ def _record_visit(insert):  # noqa: ANN001, ANN202
 _RECORD_VISIT = {k: _record_visit(f) for k, f in INSERTS.items()}
 
 
-class StationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class StationRepository(Repository):
     # -- the codes -------------------------------------------------------------------------
 
     async def of_owner(self, owner_id: int) -> list[StationRow]:
@@ -97,7 +94,7 @@ class StationRepository:
         One INSERT ... SELECT, so a /start with a personal code costs a single statement that
         writes nothing. True when a new visit was written.
         """
-        result = await run(self.session, _RECORD_VISIT[dialect_name(self.session)],
+        result = await run(self.tx, _RECORD_VISIT[dialect_name(self.tx)],
                            {"code": code, "uid": user_id, "now": now})
         return bool(result.rowcount)
 

@@ -3,27 +3,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import HandledUpdate
+from db.repositories.base import Repository
 
 _CLAIM = {k: f(HandledUpdate).on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
           for k, f in INSERTS.items()}
 
 
-class UpdateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UpdateRepository(Repository):
     async def claim(self, update_id: int, now: datetime) -> bool:
         """False when the update was already handled (committed by an earlier delivery).
 
         On PostgreSQL a concurrent delivery of the same id blocks here until the
         first transaction ends, then sees the conflict: one effect, never two.
         """
-        result = await run(self.session, _CLAIM[dialect_name(self.session)],
+        result = await run(self.tx, _CLAIM[dialect_name(self.tx)],
                            {"update_id": update_id, "handled_at": now})
         return result.rowcount == 1
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, exists, false, func, literal, null, select, text, true, union_all, \
     update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
 from db.dialect import INSERTS, dialect_name
 from db.models import MENU_DUE, FraudFlag, HandledUpdate, ReferralClosure, ReferralCount, User
+from db.repositories.base import Repository
 
 
 @dataclass(frozen=True)
@@ -120,24 +120,21 @@ def _get_or_insert_pg(claim: bool):  # noqa: ANN202
 _GET_OR_INSERT_PG = {False: _get_or_insert_pg(claim=False), True: _get_or_insert_pg(claim=True)}
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UserRepository(Repository):
     async def get(self, user_id: int, *, lock: bool = False) -> UserRow | None:
         """With lock, the row is also locked as lock() does."""
-        row = (await run(self.session, _GET_LOCKED if lock else _GET, {"uid": user_id})).first()
+        row = (await run(self.tx, _GET_LOCKED if lock else _GET, {"uid": user_id})).first()
         return UserRow(*row) if row else None
 
     async def get_many(self, ids: list[int]) -> dict[int, UserRow]:
         if not ids:
             return {}
-        rows = await run(self.session, _GET_MANY, {"ids": list(ids)})
+        rows = await run(self.tx, _GET_MANY, {"ids": list(ids)})
         return {r[0]: UserRow(*r) for r in rows}
 
     async def upline_of(self, user_id: int, max_depth: int) -> list[UplineMember]:
         """The ancestors, nearest first, up to max_depth, with what a conversion needs of each."""
-        rows = await run(self.session, _UPLINE_MEMBERS, {"uid": user_id, "maxd": max_depth})
+        rows = await run(self.tx, _UPLINE_MEMBERS, {"uid": user_id, "maxd": max_depth})
         return [UplineMember(UserRow(*r[:-2]), int(r[-2]), r[-1]) for r in rows]
 
     async def insert_if_absent(
@@ -145,7 +142,7 @@ class UserRepository:
         tg_language: str | None, now: datetime,
     ) -> UserRow | None:
         """The new row when this call created the user (first contact); None if they existed."""
-        row = (await run(self.session, _INSERT_IF_ABSENT[dialect_name(self.session)],
+        row = (await run(self.tx, _INSERT_IF_ABSENT[dialect_name(self.tx)],
                          _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
         return UserRow(*row) if row else None
 
@@ -155,7 +152,7 @@ class UserRepository:
     ) -> tuple[UserRow | None, bool]:
         """The user's row, created on first contact, and whether this call created it. The row is
         None only when a concurrent first insert of the same user has not committed yet."""
-        if dialect_name(self.session) != "postgresql":
+        if dialect_name(self.tx) != "postgresql":
             # SQLite's INSERT ... RETURNING cannot sit in a CTE; its statements are cheap trips anyway.
             row = await self.get(user_id)
             if row is not None:
@@ -163,13 +160,13 @@ class UserRepository:
             row = await self.insert_if_absent(user_id=user_id, first_name=first_name, username=username,
                                               is_bot=is_bot, tg_language=tg_language, now=now)
             return row, row is not None
-        found = (await run(self.session, _GET_OR_INSERT_PG[False],
+        found = (await run(self.tx, _GET_OR_INSERT_PG[False],
                            _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
         return (UserRow(*found[:-1]), bool(found[-1])) if found else (None, False)
 
     @property
     def claims_in_one_statement(self) -> bool:
-        return dialect_name(self.session) == "postgresql"
+        return dialect_name(self.tx) == "postgresql"
 
     async def claim_and_get_or_insert(
         self, update_id: int, *, user_id: int, first_name: str, username: str | None, is_bot: bool,
@@ -179,7 +176,7 @@ class UserRepository:
         in one round trip. (claimed, row, created); row None as in get_or_insert."""
         params = _new_user(user_id, first_name, username, is_bot, tg_language, now)
         params.update(update_id=update_id, handled_at=now)
-        found = (await run(self.session, _GET_OR_INSERT_PG[True], params)).one()
+        found = (await run(self.tx, _GET_OR_INSERT_PG[True], params)).one()
         claimed, created = bool(found[0]), bool(found[-1])
         return claimed, (UserRow(*found[1:-1]) if found[1] is not None else None), created
 
@@ -192,14 +189,14 @@ class UserRepository:
         )
 
     async def by_external(self, external_id: str, *, lock: bool = False) -> UserRow | None:
-        row = (await run(self.session, _BY_EXTERNAL[lock], {"ext": external_id})).first()
+        row = (await run(self.tx, _BY_EXTERNAL[lock], {"ext": external_id})).first()
         return UserRow(*row) if row else None
 
     async def lock(self, user_id: int) -> None:
         """Serialises balance-changing work per user (a row lock on PostgreSQL; SQLite has one writer)."""
         # NO KEY UPDATE: ledger inserts hold KEY SHARE on the row through their foreign key, and
         # FOR UPDATE would conflict with that and deadlock two concurrent conversions.
-        await run(self.session, _LOCK, {"uid": user_id})
+        await run(self.tx, _LOCK, {"uid": user_id})
 
     async def insert_platform_user(self, *, user_id: int, external_id: str | None, now: datetime) -> None:
         self.session.add(User(id=user_id, first_name="", is_bot=False, first_seen_at=now, role="user",

@@ -23,6 +23,7 @@ from bot.services.fraud.signals import FraudLimits
 from bot.services.profile import ProfileService
 from bot.services.rewards.notices import LedgerNotices
 from db.core import run
+from db.dialect import dialect_name
 
 
 # The clock difference tolerated between the platform and us, as for signatures (bot/api/signing.py).
@@ -92,11 +93,11 @@ _LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigi
 
 
 async def _serialize(uow, event) -> None:  # noqa: ANN001
-    if uow.session.bind.dialect.name != "postgresql":
+    if dialect_name(uow.tx) != "postgresql":
         return  # SQLite has one writer: transactions are serial already
     # Sorted, and taken in that order (unnest keeps the array's): two events never wait on each
     # other in a circle. One statement for all of them.
-    await run(uow.session, _LOCK_ALL, {"keys": _lock_keys(event)})
+    await run(uow.tx, _LOCK_ALL, {"keys": _lock_keys(event)})
 
 
 @asynccontextmanager

@@ -28,7 +28,7 @@ class LedgerNotices:
     async def _send(self, chat_id: int, key: str, args: dict, dedup: str, now: datetime) -> None:
         if chat_id <= 0:  # platform-only people have no chat with the bot
             return
-        await enqueue(self.uow.session, chat_id=chat_id, kind="ledger", text_key=key, args=args, now=now,
+        await enqueue(self.uow.tx, chat_id=chat_id, kind="ledger", text_key=key, args=args, now=now,
                       priority=PRIORITY_TRANSACTIONAL, dedup_key=dedup)
         self.uow.outbox_queued = True
 
@@ -53,7 +53,7 @@ class LedgerNotices:
         """Several notices in one statement; platform-only people (no chat) are left out."""
         messages = [m for m in messages if m.chat_id > 0]
         if messages:
-            await enqueue_many(self.uow.session, messages, now)
+            await enqueue_many(self.uow.tx, messages, now)
             self.uow.outbox_queued = True
 
     async def reversed(self, entry_id: int, entry: NewEntry, now: datetime) -> None:
