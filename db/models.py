@@ -538,6 +538,18 @@ class GroupJoin(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class GroupMove(Base):
+    """A group that became a supergroup, by its old id: an update from the old chat that arrives
+    after the move (a late or redelivered one) is the supergroup's, and the bot's own "left" there,
+    which the upgrade brings, says nothing about the supergroup."""
+
+    __tablename__ = "group_moves"
+
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class FraudFlag(Base):
     """A suspicion about a referrer, with its evidence, waiting for (or after) an admin's review."""
 

@@ -48,6 +48,8 @@ async def bot_membership(ctx: Context) -> None:
     ready = await ctx.services.groups.bot_membership(
         chat_id=ctx.chat_id, title=incoming.chat_title or "", type=incoming.chat_type or "group",
         status=change.new_status, can_invite=change.can_invite)
+    if ready is None:
+        return  # the old chat of a group that became a supergroup: nobody reads it any more
     if change.joined:
         # Whoever added the bot hears at once what is missing, rather than at the first /invite.
         await ctx.reply(ctx.t(_MISSING.get(ready, "group-ready")))
@@ -96,8 +98,10 @@ async def _recheck(ctx: Context, group: GroupRow) -> Readiness:
     me = await ctx.chat_member(group.chat_id, _bot_id(ctx))
     if me is None:
         return readiness(group.bot_status, group.can_invite)
-    return await ctx.services.groups.bot_membership(chat_id=group.chat_id, title=group.title, type=group.type,
-                                                    status=me.status, can_invite=me.can_invite_users)
+    ready = await ctx.services.groups.bot_membership(chat_id=group.chat_id, title=group.title, type=group.type,
+                                                     status=me.status, can_invite=me.can_invite_users)
+    # None only if the group became a supergroup meanwhile: the answer was for the old chat.
+    return ready if ready is not None else readiness(group.bot_status, group.can_invite)
 
 
 async def _readiness(ctx: Context, group: GroupRow) -> Readiness:

@@ -44,8 +44,12 @@ class GroupService:
     clock: Clock
 
     async def bot_membership(self, *, chat_id: int, title: str, type: str, status: str,
-                             can_invite: bool) -> Readiness:
-        """The bot's own status and rights in a group, as Telegram just told us."""
+                             can_invite: bool) -> Readiness | None:
+        """The bot's own status and rights in a group, as Telegram just told us; None, and nothing
+        stored, for a group that has become a supergroup: the upgrade itself tells the bot it left
+        the old chat, and that says nothing about the supergroup."""
+        if await self.uow.groups.moved_to(chat_id) is not None:
+            return None
         await self.uow.groups.put_bot(chat_id=chat_id, title=title or "", type=type, bot_status=status,
                                       can_invite=can_invite, now=self.clock.now())
         return readiness(status, can_invite)
@@ -55,6 +59,9 @@ class GroupService:
         (added before this feature existed): status 'member', rights unknown until checked."""
         row = await self.uow.groups.get(chat_id)
         if row is None:
+            moved = await self.uow.groups.moved_to(chat_id)
+            if moved is not None:  # a late update from before the upgrade: the supergroup's
+                return await self.group(chat_id=moved, title=title, type="supergroup")
             await self.uow.groups.ensure(chat_id=chat_id, title=title or "", type=type, bot_status="member",
                                          now=self.clock.now())
             row = await self.uow.groups.get(chat_id)
@@ -65,15 +72,19 @@ class GroupService:
         """Someone wrote in the group: they are a member (for /invite in private). One read when known."""
         if await self.uow.groups.is_member(chat_id, user_id):
             return
-        await self.group(chat_id=chat_id, title=title, type=type)
-        await self.uow.groups.set_member(chat_id, user_id, True, self.clock.now())
+        group = await self.group(chat_id=chat_id, title=title, type=type)
+        await self.uow.groups.set_member(group.chat_id, user_id, True, self.clock.now())
 
     async def member_changed(self, *, chat_id: int, title: str | None, type: str, user_id: int, is_bot: bool,
                              joined: bool, left: bool, present: bool, invite_link: str | None) -> None:
         # chat_member updates reach admins only, hence the status for a group first heard of this way.
         if await self.uow.groups.get(chat_id) is None:
-            await self.uow.groups.ensure(chat_id=chat_id, title=title or "", type=type,
-                                         bot_status="administrator", now=self.clock.now())
+            moved = await self.uow.groups.moved_to(chat_id)
+            if moved is not None:  # who joined or left before the upgrade did so in the supergroup's past
+                chat_id, type = moved, "supergroup"
+            if await self.uow.groups.get(chat_id) is None:
+                await self.uow.groups.ensure(chat_id=chat_id, title=title or "", type=type,
+                                             bot_status="administrator", now=self.clock.now())
         now = self.clock.now()
         if not is_bot:
             await self.uow.groups.set_member(chat_id, user_id, present, now)
@@ -96,7 +107,9 @@ class GroupService:
         was known; None for a message that is not an upgrade (both ids the same, or not groups')."""
         if old_chat_id == new_chat_id or old_chat_id >= 0 or new_chat_id >= 0:
             return None
-        await self.uow.groups.move(old_chat_id, new_chat_id, self.clock.now())
+        now = self.clock.now()
+        await self.uow.groups.record_move(old_chat_id, new_chat_id, now)
+        await self.uow.groups.move(old_chat_id, new_chat_id, now)
         return await self.group(chat_id=new_chat_id, title=title, type="supergroup")
 
     async def stored_link(self, chat_id: int, owner_id: int) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from db.core import run
 from db.dialect import insert_for
-from db.models import Group, GroupJoin, GroupLink, GroupMember
+from db.models import Group, GroupJoin, GroupLink, GroupMember, GroupMove
 from db.repositories.base import Repository
 
 
@@ -162,6 +162,15 @@ class GroupRepository(Repository):
         return [JoinRow(*r) for r in rows]
 
     # -- a group upgraded to a supergroup ------------------------------------------------------
+    async def moved_to(self, chat_id: int) -> int | None:
+        """The supergroup a group became, if it did."""
+        return (await self.session.execute(
+            select(GroupMove.new_chat_id).where(GroupMove.old_chat_id == chat_id))).scalar_one_or_none()
+
+    async def record_move(self, old: int, new: int, now: datetime) -> None:
+        stmt = insert_for(self.tx, GroupMove).values(old_chat_id=old, new_chat_id=new, moved_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=[GroupMove.old_chat_id]))
+
     async def move(self, old: int, new: int, now: datetime) -> bool:
         """Everything recorded under the group `old` goes to the supergroup `new`, in the caller's
         transaction, and `old` is deleted. False when `old` holds nothing: it was moved already (the

@@ -865,6 +865,51 @@ async def test_an_upgrade_of_a_group_never_seen_records_the_supergroup(app, pipe
     assert await kept_for(app, BASIC) == NOTHING
 
 
+async def test_late_updates_from_the_old_group_are_the_supergroup_s_and_never_revive_it(app, pipeline, transport):
+    """Updates from the old chat handled after the move (late, or redelivered under new ids): the
+    bot's own "left" there, which the upgrade brings, changes nothing; a member's message or join
+    there is recorded in the supergroup; /invite in private offers the supergroup alone."""
+    url = await basic_group_life(pipeline, transport)
+    await pipeline.handle(migrate_to())
+    moved = await kept_for(app, GROUP)
+    app.clock.advance(minutes=5)
+    bot_left = member_update("my_chat_member", person(BOT_ID, "Bot", is_bot=True), "administrator", "left",
+                             by=person(ADMIN_OF_GROUP, "Gina", lang="en"), chat_id=BASIC, chat_type="group")
+    await pipeline.handle(bot_left)
+    await pipeline.handle(bot_added(chat_id=BASIC, chat_type="group"))  # an old "added", redelivered late
+    assert await kept_for(app, BASIC) == NOTHING
+    assert await kept_for(app, GROUP) == moved
+    assert transport.sent == []  # nothing said to a chat nobody reads any more
+
+    await pipeline.handle(in_basic(person(8601, "Sam", lang="en"), "hello"))
+    await pipeline.handle(joined_basic(person(8602, "Tess"), url))
+    await pipeline.handle(member_update("chat_member", person(OTHER, "Otto"), "member", "left",
+                                        chat_id=BASIC, chat_type="group"))
+    assert await kept_for(app, BASIC) == NOTHING
+    now = await kept_for(app, GROUP)
+    assert now["group"] == moved["group"]
+    assert (8601, True) in now["members"] and (8602, True) in now["members"] and (OTHER, False) in now["members"]
+    [(link_id, _, _)] = now["links"]
+    assert (8602, link_id, T0 + timedelta(minutes=5), None) in now["joins"]  # Olga's link, in the supergroup
+    await start(pipeline, 8602, "Tess")
+    assert (await binding_of(app, 8602)).referrer_id == OWNER
+    await pipeline.handle(message(OLGA, "/invite"))
+    assert [(b.text, b.callback_data) for b in transport.last(OWNER).buttons()] == [(TITLE, f"ginv:{GROUP}")]
+
+
+async def test_the_old_group_s_own_left_before_the_upgrade_is_checked_with_telegram(app, pipeline, transport):
+    """If the bot's "left" in the old chat comes before the upgrade's message, the record that moves
+    says the bot left: the supergroup's status is asked of Telegram, not taken from it."""
+    await basic_group_life(pipeline, transport)
+    await pipeline.handle(member_update("my_chat_member", person(BOT_ID, "Bot", is_bot=True), "administrator",
+                                        "left", by=person(ADMIN_OF_GROUP, "Gina", lang="en"), chat_id=BASIC,
+                                        chat_type="group"))
+    await pipeline.handle(migrate_from())
+    assert transport.lookups == [(GROUP, BOT_ID)]
+    assert (await kept_for(app, GROUP))["group"] == [(TITLE, "supergroup", "administrator", True, False, T0)]
+    assert await kept_for(app, BASIC) == NOTHING
+
+
 @pytest.mark.parametrize("library", ["aiogram", "ptb"])
 def test_upgrade_messages_read_the_same_in_both_libraries(library):
     from tests.fakes.telegram_server import FakeTelegram, TgUser

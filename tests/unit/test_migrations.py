@@ -227,6 +227,24 @@ async def test_0008_makes_everyone_who_chose_a_language_due_a_menu_in_it(dbs: Da
         await engine.dispose()
 
 
+async def test_0009_records_group_moves_from_then_on_and_keeps_the_groups_it_found(dbs: Databases) -> None:
+    """Moves made before 0009 left no record: the table starts empty, and the groups on record stay."""
+    from datetime import datetime, timezone
+
+    url = await dbs.new()
+    await upgrade_to(url, "0008")
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    await _engine_run(url, lambda c: c.execute(Base.metadata.tables["groups"].insert().values(
+        chat_id=-1001, title="Old", type="supergroup", bot_status="member", can_invite=False, updated_at=at)))
+    await upgrade_to(url)
+    assert await check(url) == []
+    moves = Base.metadata.tables["group_moves"]
+    groups = Base.metadata.tables["groups"]
+    assert await _engine_run(url, lambda c: c.execute(moves.select()).all()) == []
+    assert await _engine_run(url, lambda c: c.execute(groups.select().with_only_columns(groups.c.chat_id)).all()) \
+        == [(-1001,)]
+
+
 async def test_partial_unique_index_keeps_its_where_clause(dbs: Databases) -> None:
     url = await dbs.new()
     await upgrade(url)
