@@ -3,8 +3,9 @@
 `session.execute` runs every statement through the ORM: compile hooks, ORM
 result handling, execution events. For the column selects and plain inserts
 the repositories run on every turn and every event that costs about as much
-as the round trip itself. `run` executes on the session's connection (same
-transaction) and flushes pending ORM objects first, as autoflush would.
+as the round trip itself. `run` executes on the unit of work's connection (same
+transaction) and, once there is a session, flushes its pending ORM objects first, as
+autoflush would.
 
 `on` is a unit of work's Transaction (its connection, until something made the ORM session) or
 a session. An UPDATE or DELETE of a table someone watches with db.engine.on_write (the
