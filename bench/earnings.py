@@ -175,7 +175,9 @@ async def _plans(app, uow, backend: str, call, plans: list[str]) -> tuple[float 
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
         if not statement.lstrip().upper().startswith("SET "):  # a setting has no plan to explain
-            captured.append((statement, parameters))
+            # A statement db.direct ran reports its positional arguments as a list; the driver
+            # call below takes them as a tuple.
+            captured.append((statement, tuple(parameters) if isinstance(parameters, list) else parameters))
 
     engine = app.engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)
