@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, case, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.core import run
-from db.dialect import INSERTS
+from db.dialect import PerDialect
 from db.models import OutboxMessage, User
 from db.transaction import Transaction
 
@@ -32,11 +32,8 @@ def _queue_statement(insert, dedup: bool, returning: bool = True):  # noqa: ANN0
 
 
 # Built once per dialect: building the INSERT per message cost more than running it.
-_QUEUE = {(dialect, dedup): _queue_statement(insert, dedup) for dialect, insert in INSERTS.items()
-          for dedup in (False, True)}
-
-
-_QUEUE_MANY = {dialect: _queue_statement(insert, True, returning=False) for dialect, insert in INSERTS.items()}
+_QUEUE = PerDialect(lambda insert: {dedup: _queue_statement(insert, dedup) for dedup in (False, True)})
+_QUEUE_MANY = PerDialect(lambda insert: _queue_statement(insert, True, returning=False))
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ async def enqueue(
     """
     dialect = session.get_bind().dialect.name
     try:
-        stmt = _QUEUE[dialect, dedup_key is not None]
+        stmt = _QUEUE[dialect][dedup_key is not None]
     except KeyError:
         raise NotImplementedError(f"outbox enqueue on {dialect}") from None
     row = (await run(session, stmt, dict(

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from db.core import run
-from db.dialect import INSERTS, dialect_name
+from db.dialect import PerDialect, dialect_name
 from db.models import Event
 from db.types import UTCDateTime
 from db.repositories.base import Repository
@@ -38,9 +38,8 @@ _COLUMNS = (Event.id, Event.key, Event.type, Event.occurred_at, Event.telegram_i
 _waiting = aliased(Event)
 # The new row's id, and whether a reversal of it came first: most events have none, and then
 # applying them needs no look for one (the intake's lock on the key keeps the answer true).
-_INSERT = {k: f(Event).on_conflict_do_nothing(index_elements=[Event.key]).returning(
-    Event.id, exists().where(_waiting.target_key == bindparam("waiting_key"), _waiting.outcome == "pending_target"))
-    for k, f in INSERTS.items()}
+_INSERT = PerDialect(lambda insert: insert(Event).on_conflict_do_nothing(index_elements=[Event.key]).returning(
+    Event.id, exists().where(_waiting.target_key == bindparam("waiting_key"), _waiting.outcome == "pending_target")))
 _BY_KEY = select(*_COLUMNS).where(Event.key == bindparam("key"))
 _SET_OUTCOME = update(Event).where(Event.id == bindparam("eid")).values(
     outcome=bindparam("new_outcome"), detail=bindparam("new_detail"), applied_at=bindparam("new_applied_at", type_=UTCDateTime()))

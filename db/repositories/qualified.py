@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import aliased
 
 from db.core import run
-from db.dialect import INSERTS, dialect_name
+from db.dialect import PerDialect, dialect_name
 from db.models import Binding, Event, QualifiedReferee
 from db.repositories.base import Repository
 
@@ -17,13 +17,13 @@ Q = QualifiedReferee.__table__.c
 T = QualifiedReferee.__table__
 # A referee counts once: a row already there (never expected: a second first loan is declined
 # before it gets here) leaves the count as it is.
-_ADD = {k: f(T).on_conflict_do_nothing(index_elements=[Q.referee_id]) for k, f in INSERTS.items()}
+_ADD = PerDialect(lambda insert: insert(T).on_conflict_do_nothing(index_elements=[Q.referee_id]))
 _DROP = delete(T).where(Q.event_id == bindparam("eid")).returning(Q.referrer_id)
 _FORGET = delete(T).where(Q.referee_id == bindparam("uid"))
 _first, _reversal = aliased(Event), aliased(Event)
 # A user's row as their events and binding say it should be: their first applied first loan, unless
 # reversed, counted for their referrer. For a merge, which moves events and bindings between users.
-_REQUALIFY = {k: f(T).from_select(
+_REQUALIFY = PerDialect(lambda insert: insert(T).from_select(
     [Q.referee_id, Q.referrer_id, Q.event_id, Q.qualified_at],
     select(Event.user_id, Binding.referrer_id, Event.id, func.coalesce(Event.applied_at, Event.received_at))
     .join(Binding, Binding.referee_id == Event.user_id)
@@ -32,7 +32,7 @@ _REQUALIFY = {k: f(T).from_select(
                _first.user_id == Event.user_id, _first.type == "first_loan", _first.outcome == "applied")
            .scalar_subquery(),
            ~exists().where(_reversal.target_key == Event.key, _reversal.outcome == "applied"))
-).on_conflict_do_nothing(index_elements=[Q.referee_id]) for k, f in INSERTS.items()}
+).on_conflict_do_nothing(index_elements=[Q.referee_id]))
 _COUNT = select(func.count()).select_from(T).where(Q.referrer_id == bindparam("rid"))
 # Tier decisions only need to know whether the count reached the highest tier: at most `cap`
 # index entries are read, however many referees a big referrer has.

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, literal, or_, select, text
 
 from db.core import run
-from db.dialect import INSERTS, dialect_name
+from db.dialect import PerDialect, dialect_name
 from db.models import Binding, ReferralClosure, ReferralCount, User
 from db.types import UTCDateTime
 from db.repositories.base import Repository
@@ -46,8 +46,8 @@ _SUBTREE = select(ReferralClosure.descendant_id, ReferralClosure.depth, Binding.
     ReferralClosure.ancestor_id == bindparam("uid"), ReferralClosure.depth <= bindparam("maxd"))
 _COUNTS = select(ReferralCount.depth, ReferralCount.count).where(ReferralCount.user_id == bindparam("uid"))
 # The primary key decides a race: a second binding of one referee inserts nothing.
-_ADD_BINDING = {k: f(Binding).on_conflict_do_nothing(index_elements=[Binding.referee_id]) for k, f in INSERTS.items()}
-_ADD_CLOSURE = {k: f(ReferralClosure) for k, f in INSERTS.items()}
+_ADD_BINDING = PerDialect(lambda insert: insert(Binding).on_conflict_do_nothing(index_elements=[Binding.referee_id]))
+_ADD_CLOSURE = PerDialect(lambda insert: insert(ReferralClosure))
 
 
 def _bump(insert):  # noqa: ANN001, ANN202
@@ -56,7 +56,7 @@ def _bump(insert):  # noqa: ANN001, ANN202
                                       set_={"count": ReferralCount.count + stmt.excluded.count})
 
 
-_BUMP = {k: _bump(f) for k, f in INSERTS.items()}
+_BUMP = PerDialect(_bump)
 
 # PostgreSQL writes a whole edge in one statement: data-modifying CTEs all read the binding's
 # RETURNING, so when a racing delivery bound the referee first (ON CONFLICT DO NOTHING returns no

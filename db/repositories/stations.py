@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, and_, bindparam, case, func, select, update
 
 from db.core import run
-from db.dialect import INSERTS, dialect_name
+from db.dialect import PerDialect, dialect_name
 from db.models import Binding, Code, CodeVisit, Event, User
 from db.repositories.codes import _COLUMNS as CODE_COLUMNS, CodeRow
 from db.types import UTCDateTime
@@ -64,7 +64,7 @@ def _record_visit(insert):  # noqa: ANN001, ANN202
 
 
 # Every /start with a code runs it: built once per dialect.
-_RECORD_VISIT = {k: _record_visit(f) for k, f in INSERTS.items()}
+_RECORD_VISIT = PerDialect(_record_visit)
 
 
 class StationRepository(Repository):

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import delete
 
 from db.core import run
-from db.dialect import INSERTS, dialect_name
+from db.dialect import PerDialect, dialect_name
 from db.models import HandledUpdate
 from db.repositories.base import Repository
 
-_CLAIM = {k: f(HandledUpdate).on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
-          for k, f in INSERTS.items()}
+_CLAIM = PerDialect(lambda insert: insert(HandledUpdate).on_conflict_do_nothing(
+    index_elements=[HandledUpdate.update_id]))
 
 
 class UpdateRepository(Repository):

@@ -3,13 +3,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, bindparam, case, exists, false, func, literal, null, select, text, true, union_all, \
     update
-from sqlalchemy.dialects import postgresql
 
 from db.core import run
-from db.dialect import INSERTS, dialect_name
+from db.dialect import PerDialect, dialect_name
 from db.models import MENU_DUE, FraudFlag, HandledUpdate, ReferralClosure, ReferralCount, User
 from db.repositories.base import Repository
 
@@ -77,12 +77,13 @@ _MENU_COLUMNS = (User.id, User.role, User.command_menu, User.language)
 _MENUS_OF = select(*_MENU_COLUMNS).where(User.id.in_(bindparam("ids", expanding=True)))
 _LOCK = select(User.id).where(User.id == bindparam("uid")).with_for_update(key_share=True)
 # Values come with each call's parameters: the statement (and its compiled form) is shared.
-_INSERT_IF_ABSENT = {k: f(User).on_conflict_do_nothing(index_elements=[User.id]).returning(*_COLUMNS)
-                     for k, f in INSERTS.items()}
+_INSERT_IF_ABSENT = PerDialect(lambda insert: insert(User).on_conflict_do_nothing(index_elements=[User.id])
+                               .returning(*_COLUMNS))
 
 _NEW_USER = ("id", "first_name", "username", "is_bot", "tg_language", "first_seen_at", "role", "status")
 
 
+@cache  # built at first use: a process on SQLite never imports the PostgreSQL dialect (db/dialect.py)
 def _get_or_insert_pg(claim: bool):  # noqa: ANN202
     """The user's row and whether this statement created it, in one round trip: the INSERT's
     RETURNING when it wrote, else the row already there. The outer SELECT cannot see the CTE's
@@ -92,6 +93,8 @@ def _get_or_insert_pg(claim: bool):  # noqa: ANN202
     `claim`: also claim the update id (see UpdateRepository.claim), a turn's first two round
     trips in one. Every row then leads with whether the claim took, and a last branch yields a
     row of NULLs when no user row is visible, so the answer always arrives."""
+    from sqlalchemy.dialects import postgresql
+
     newcomer = select(*(bindparam(c, type_=User.__table__.c[c].type) for c in _NEW_USER))
     lead: tuple = ()
     if claim:
@@ -115,9 +118,6 @@ def _get_or_insert_pg(claim: bool):  # noqa: ANN202
         branches.append(select(*lead, *(null() for _ in _COLUMNS), false()).where(
             none_inserted, ~exists(select(User.id).where(User.id == bindparam("id")))))
     return union_all(*branches)
-
-
-_GET_OR_INSERT_PG = {False: _get_or_insert_pg(claim=False), True: _get_or_insert_pg(claim=True)}
 
 
 class UserRepository(Repository):
@@ -160,7 +160,7 @@ class UserRepository(Repository):
             row = await self.insert_if_absent(user_id=user_id, first_name=first_name, username=username,
                                               is_bot=is_bot, tg_language=tg_language, now=now)
             return row, row is not None
-        found = (await run(self.tx, _GET_OR_INSERT_PG[False],
+        found = (await run(self.tx, _get_or_insert_pg(False),
                            _new_user(user_id, first_name, username, is_bot, tg_language, now))).first()
         return (UserRow(*found[:-1]), bool(found[-1])) if found else (None, False)
 
@@ -176,7 +176,7 @@ class UserRepository(Repository):
         in one round trip. (claimed, row, created); row None as in get_or_insert."""
         params = _new_user(user_id, first_name, username, is_bot, tg_language, now)
         params.update(update_id=update_id, handled_at=now)
-        found = (await run(self.tx, _GET_OR_INSERT_PG[True], params)).one()
+        found = (await run(self.tx, _get_or_insert_pg(True), params)).one()
         claimed, created = bool(found[0]), bool(found[-1])
         return claimed, (UserRow(*found[1:-1]) if found[1] is not None else None), created
 
