@@ -163,7 +163,9 @@ def demo(
 def main() -> None:
     from bot import heap
 
-    heap.hold()  # until the command's imports are done: run_async settles (bot/heap.py)
+    # Held until the command's imports are done: run_async settles it, or for `run` the launcher
+    # once the bot is up (bot/heap.py).
+    heap.hold()
     try:
         app(prog_name="referral-bot")
     finally:
